@@ -1,0 +1,200 @@
+/*
+ * ed_forward.c - the int8 forward pass.
+ *
+ * Arithmetic (docs/model-format.md has the derivation):
+ *   layer input  x: uint8, real value x / 255 (pixels; or sigmoid outputs, 255 == 1.0)
+ *   weights      w: int8, real value w * scale[o]  (per output row)
+ *   accumulator  acc[o] = bias[o] + sum_i w[o][i] * x[i]   (int32, real value acc * scale[o] / 255)
+ *   hidden       idx = requantize(acc, M, S) + 512  = round(z * 64) + 512, clamped to [0, 1023];
+ *                h = sigmoid_lut[idx]
+ *   output       logit = requantize(acc, M, S) = round(z * 2^16), saturated to int32
+ * where requantize(acc, M, S) = floor((acc * M + 2^(S-1)) / 2^S), i.e. round half up, and
+ * M * 2^-S approximates scale[o] / 255 * 64 (hidden) or scale[o] / 255 * 2^16 (output).
+ */
+#include "ed_internal.h"
+#include "ed_sigmoid_lut.h"
+
+#include <math.h>
+
+const uint8_t *ed_sigmoid_lut(void)
+{
+    return ed_sigmoid_lut_data;
+}
+
+/* Portable reference kernel. |sum| <= 4096 * 128 * 255 < 2^31: no overflow. */
+void ed_matvec_s8(const int8_t *w, const uint8_t *x, uint32_t n_in, uint32_t n_rows, int32_t *out)
+{
+    uint32_t r, i;
+    for (r = 0; r < n_rows; r++) {
+        const int8_t *row = w + (size_t)r * n_in;
+        int32_t sum = 0;
+        for (i = 0; i < n_in; i++) {
+            sum += (int32_t)row[i] * (int32_t)x[i];
+        }
+        out[r] = sum;
+    }
+}
+
+int64_t ed_requantize(int32_t acc, int32_t multiplier, int32_t shift)
+{
+    /* |acc| < 2^31 and 0 <= multiplier < 2^31, so the product fits in int64 with room for
+     * the rounding term. Right-shifting a negative int64 is implementation-defined in C99,
+     * so floor division by 2^shift is written out for both signs. */
+    int64_t y = (int64_t)acc * (int64_t)multiplier + ((int64_t)1 << (shift - 1));
+    if (y >= 0) {
+        return y >> shift;
+    }
+    return -(int64_t)(((uint64_t)(-(y + 1)) >> shift) + 1u);
+}
+
+static int32_t ed_sigmoid_index(int64_t q)
+{
+    q += ED_SIGMOID_LUT_SIZE / 2;
+    if (q < 0) {
+        return 0;
+    }
+    if (q > ED_SIGMOID_LUT_SIZE - 1) {
+        return ED_SIGMOID_LUT_SIZE - 1;
+    }
+    return (int32_t)q;
+}
+
+static int32_t ed_saturate_i32(int64_t v)
+{
+    if (v > INT32_MAX) {
+        return INT32_MAX;
+    }
+    if (v < INT32_MIN) {
+        return INT32_MIN;
+    }
+    return (int32_t)v;
+}
+
+void ed_dense_acc_s8(const ed_layer *layer, const uint8_t *x, int32_t *acc)
+{
+    uint32_t o;
+    ed_matvec_s8(layer->weights, x, layer->n_in, layer->n_out, acc);
+    for (o = 0; o < layer->n_out; o++) {
+        acc[o] += ed_rd_i32(layer->bias + 4u * o);
+    }
+}
+
+void ed_sigmoid_u8(const ed_layer *layer, const int32_t *acc, uint8_t *h)
+{
+    uint32_t o;
+    for (o = 0; o < layer->n_out; o++) {
+        int64_t q = ed_requantize(acc[o], ed_rd_i32(layer->multiplier + 4u * o),
+                                  ed_rd_i32(layer->shift + 4u * o));
+        h[o] = ed_sigmoid_lut_data[ed_sigmoid_index(q)];
+    }
+}
+
+void ed_logits_q16(const ed_layer *layer, const int32_t *acc, int32_t *logits)
+{
+    uint32_t o;
+    for (o = 0; o < layer->n_out; o++) {
+        logits[o] = ed_saturate_i32(ed_requantize(acc[o], ed_rd_i32(layer->multiplier + 4u * o),
+                                                  ed_rd_i32(layer->shift + 4u * o)));
+    }
+}
+
+void ed_log_softmax_q16(const int32_t *logits, uint32_t n, float *log_proba)
+{
+    const float unit = 1.0f / 65536.0f;
+    int32_t max = logits[0];
+    float sum = 0.0f, log_sum;
+    uint32_t k;
+    for (k = 1; k < n; k++) {
+        if (logits[k] > max) {
+            max = logits[k];
+        }
+    }
+    /* log-sum-exp: subtract the max so the largest term is exp(0) = 1 and nothing overflows.
+     * Differences are taken in int64 (exact) before conversion to float. */
+    for (k = 0; k < n; k++) {
+        sum += expf((float)((int64_t)logits[k] - max) * unit);
+    }
+    log_sum = logf(sum); /* sum >= 1: the max term contributes exp(0) */
+    for (k = 0; k < n; k++) {
+        log_proba[k] = (float)((int64_t)logits[k] - max) * unit - log_sum;
+    }
+}
+
+/* One dense layer, processed ED_ROW_BLOCK rows at a time with accumulators on the stack. */
+static void ed_layer_forward(const ed_layer *layer, const uint8_t *x, uint8_t *h, int32_t *logits)
+{
+    int32_t acc[ED_ROW_BLOCK];
+    uint32_t r0, o, nb;
+    for (r0 = 0; r0 < layer->n_out; r0 += nb) {
+        nb = layer->n_out - r0 < ED_ROW_BLOCK ? layer->n_out - r0 : ED_ROW_BLOCK;
+        ed_matvec_s8(layer->weights + (size_t)r0 * layer->n_in, x, layer->n_in, nb, acc);
+        for (o = 0; o < nb; o++) {
+            const uint32_t row = r0 + o;
+            int64_t q = ed_requantize(acc[o] + ed_rd_i32(layer->bias + 4u * row),
+                                      ed_rd_i32(layer->multiplier + 4u * row),
+                                      ed_rd_i32(layer->shift + 4u * row));
+            if (h != NULL) {
+                h[row] = ed_sigmoid_lut_data[ed_sigmoid_index(q)];
+            } else {
+                logits[row] = ed_saturate_i32(q);
+            }
+        }
+    }
+}
+
+static ed_status ed_forward_one(const ed_model *model, const uint8_t *x, int32_t *logits,
+                                float *log_proba, int32_t *pred, uint8_t *scratch)
+{
+    int32_t local_logits[ED_MAX_CLASSES];
+    int32_t *out = logits != NULL ? logits : local_logits;
+    const uint8_t *in = x;
+    uint8_t *bufs[2];
+    uint32_t i, k;
+
+    bufs[0] = scratch;
+    bufs[1] = scratch + model->max_hidden;
+    for (i = 0; i + 1u < model->n_layers; i++) {
+        ed_layer_forward(&model->layers[i], in, bufs[i & 1u], NULL);
+        in = bufs[i & 1u];
+    }
+    ed_layer_forward(&model->layers[model->n_layers - 1u], in, NULL, out);
+    if (log_proba != NULL) {
+        ed_log_softmax_q16(out, model->n_classes, log_proba);
+    }
+    if (pred != NULL) {
+        int32_t best = 0;
+        for (k = 1; k < model->n_classes; k++) {
+            if (out[k] > out[best]) {
+                best = (int32_t)k;
+            }
+        }
+        *pred = best;
+    }
+    return ED_OK;
+}
+
+ed_status ed_forward_u8(const ed_model *model, const uint8_t *x, int32_t *logits,
+                        float *log_proba, int32_t *pred, uint8_t *scratch, size_t scratch_len)
+{
+    return ed_forward_batch_u8(model, x, 1u, 0u, logits, log_proba, pred, scratch, scratch_len);
+}
+
+ed_status ed_forward_batch_u8(const ed_model *model, const uint8_t *x, size_t n, size_t x_stride,
+                              int32_t *logits, float *log_proba, int32_t *pred,
+                              uint8_t *scratch, size_t scratch_len)
+{
+    size_t j;
+    const size_t nc = model != NULL ? model->n_classes : 0u;
+    if (model == NULL || (x == NULL && n > 0u) || model->n_layers == 0u) {
+        return ED_ERR_NULL;
+    }
+    if (scratch_len < ed_scratch_size(model) || (scratch == NULL && model->max_hidden > 0u)) {
+        return ED_ERR_BUFFER;
+    }
+    for (j = 0; j < n; j++) {
+        ed_forward_one(model, x + j * x_stride, logits != NULL ? logits + j * nc : NULL,
+                       log_proba != NULL ? log_proba + j * nc : NULL,
+                       pred != NULL ? pred + j : NULL, scratch);
+    }
+    return ED_OK;
+}

@@ -1,0 +1,178 @@
+/*
+ * ed_model.c - model blob validation (docs/model-format.md), CRC-32, status strings.
+ *
+ * Every size read from the blob is checked against the blob's length in 64-bit arithmetic
+ * before any pointer is formed, so a hostile blob can make loading fail but never read out of
+ * bounds.
+ */
+#include "ed_internal.h"
+
+#include <string.h>
+
+static const char *const ed_status_strings[ED_STATUS_COUNT] = {
+    "ok",
+    "a required pointer was NULL",
+    "model blob is shorter than its header, layer table or a section it declares",
+    "not an edgedigits model (bad magic, expected \"EDGD\")",
+    "unsupported model format version",
+    "declared model length differs from the blob length",
+    "CRC-32 mismatch: the model file is corrupted",
+    "layer count out of range",
+    "layer sizes are zero, too large, or do not chain",
+    "unsupported activation (hidden layers must be sigmoid, the last linear)",
+    "a section is misaligned, overlapping, or outside the blob",
+    "a requantisation multiplier, shift or bias is out of range",
+    "scratch or output buffer too small",
+};
+
+const char *ed_status_str(ed_status status)
+{
+    if ((unsigned)status >= (unsigned)ED_STATUS_COUNT) {
+        return "unknown status";
+    }
+    return ed_status_strings[status];
+}
+
+/* Bitwise CRC-32 (poly 0xEDB88320, reflected, init and final xor 0xFFFFFFFF). Loading is rare
+ * and a table would cost 1 KB of .rodata on a microcontroller, so no table. */
+uint32_t ed_crc32(const uint8_t *data, size_t len)
+{
+    uint32_t crc = 0xFFFFFFFFu;
+    size_t i;
+    int k;
+    for (i = 0; i < len; i++) {
+        crc ^= data[i];
+        for (k = 0; k < 8; k++) {
+            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+        }
+    }
+    return crc ^ 0xFFFFFFFFu;
+}
+
+/* Bytes of one layer's data section: bias, multiplier, shift, scale (4 x int32/float32 per row),
+ * then the int8 weights padded to a multiple of 4. */
+static uint64_t ed_section_size(uint64_t n_in, uint64_t n_out)
+{
+    return 16u * n_out + ((n_in * n_out + 3u) & ~(uint64_t)3u);
+}
+
+static ed_status ed_check_params(const ed_layer *layer)
+{
+    uint32_t o;
+    for (o = 0; o < layer->n_out; o++) {
+        int32_t mult = ed_rd_i32(layer->multiplier + 4u * o);
+        int32_t shift = ed_rd_i32(layer->shift + 4u * o);
+        int32_t bias = ed_rd_i32(layer->bias + 4u * o);
+        if (mult < 0 || shift < 1 || shift > 62 || bias > ED_MAX_BIAS || bias < -ED_MAX_BIAS) {
+            return ED_ERR_PARAM;
+        }
+    }
+    return ED_OK;
+}
+
+ed_status ed_model_load(ed_model *model, const uint8_t *blob, size_t len)
+{
+    uint32_t n_layers, total_len, meta_off, meta_len, i;
+    uint64_t table_end, prev_end, len64 = (uint64_t)len;
+    uint32_t stored_crc;
+    ed_status st;
+
+    if (model == NULL || blob == NULL) {
+        return ED_ERR_NULL;
+    }
+    memset(model, 0, sizeof *model);
+    if (len < ED_HEADER_SIZE + 4u) {
+        return ED_ERR_TOO_SMALL;
+    }
+    if (memcmp(blob, ED_MAGIC, 4) != 0) {
+        return ED_ERR_MAGIC;
+    }
+    if (ed_rd_u16(blob + 4) != ED_FORMAT_VERSION) {
+        return ED_ERR_VERSION;
+    }
+    n_layers = ed_rd_u16(blob + 6);
+    total_len = ed_rd_u32(blob + 8);
+    meta_off = ed_rd_u32(blob + 12);
+    meta_len = ed_rd_u32(blob + 16);
+    if ((uint64_t)total_len != len64) {
+        return ED_ERR_LENGTH;
+    }
+    stored_crc = ed_rd_u32(blob + len - 4u);
+    if (ed_crc32(blob, len - 4u) != stored_crc) {
+        return ED_ERR_CRC;
+    }
+    if (ed_rd_u32(blob + 20) != 0u) {
+        return ED_ERR_LAYOUT; /* reserved field must be zero */
+    }
+    if (n_layers < 1u || n_layers > ED_MAX_LAYERS) {
+        return ED_ERR_LAYERS;
+    }
+    table_end = (uint64_t)ED_HEADER_SIZE + (uint64_t)ED_LAYER_ENTRY_SIZE * n_layers;
+    if (table_end + 4u > len64) {
+        return ED_ERR_TOO_SMALL;
+    }
+
+    /* Sections follow the table in order, 4-byte aligned, without overlap. */
+    prev_end = table_end;
+    for (i = 0; i < n_layers; i++) {
+        const uint8_t *e = blob + ED_HEADER_SIZE + ED_LAYER_ENTRY_SIZE * i;
+        ed_layer *layer = &model->layers[i];
+        uint32_t n_in = ed_rd_u32(e), n_out = ed_rd_u32(e + 4);
+        uint32_t act = ed_rd_u32(e + 8), off = ed_rd_u32(e + 12);
+        uint64_t size;
+
+        if (n_in == 0u || n_out == 0u || n_in > ED_MAX_WIDTH || n_out > ED_MAX_WIDTH) {
+            return ED_ERR_DIMS;
+        }
+        if (i == 0u ? n_in != ED_INPUT_SIZE : n_in != model->layers[i - 1u].n_out) {
+            return ED_ERR_DIMS;
+        }
+        if (act != (i + 1u == n_layers ? ED_ACT_LINEAR : ED_ACT_SIGMOID)) {
+            return ED_ERR_ACTIVATION;
+        }
+        size = ed_section_size(n_in, n_out);
+        if ((off & 3u) != 0u || (uint64_t)off < prev_end) {
+            return ED_ERR_LAYOUT;
+        }
+        if ((uint64_t)off + size + 4u > len64) {
+            return ED_ERR_TOO_SMALL;
+        }
+        layer->n_in = n_in;
+        layer->n_out = n_out;
+        layer->activation = act;
+        layer->bias = blob + off;
+        layer->multiplier = blob + off + 4u * n_out;
+        layer->shift = blob + off + 8u * n_out;
+        layer->scale = blob + off + 12u * n_out;
+        layer->weights = (const int8_t *)(const void *)(blob + off + 16u * n_out);
+        st = ed_check_params(layer);
+        if (st != ED_OK) {
+            return st;
+        }
+        if (act == ED_ACT_SIGMOID && n_out > model->max_hidden) {
+            model->max_hidden = n_out;
+        }
+        prev_end = (uint64_t)off + size;
+    }
+    if (model->layers[n_layers - 1u].n_out > ED_MAX_CLASSES) {
+        return ED_ERR_DIMS;
+    }
+    if (meta_len > 0u) {
+        if ((uint64_t)meta_off < prev_end || (uint64_t)meta_off + meta_len + 4u > len64) {
+            return ED_ERR_LAYOUT;
+        }
+        model->meta = blob + meta_off;
+    }
+    model->meta_len = meta_len;
+    model->n_layers = n_layers;
+    model->n_input = ED_INPUT_SIZE;
+    model->n_classes = model->layers[n_layers - 1u].n_out;
+    model->crc32 = stored_crc;
+    return ED_OK;
+}
+
+size_t ed_scratch_size(const ed_model *model)
+{
+    /* two ping-pong uint8 hidden activation buffers */
+    return model == NULL ? 0u : 2u * (size_t)model->max_hidden;
+}

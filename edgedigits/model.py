@@ -1,0 +1,172 @@
+"""Thin wrapper over the C core: load a model blob, check inputs, run the batch forward pass.
+
+Inputs follow MNIST: ink bright on dark, 28x28 (or 784) pixels, uint8 0..255 or float in
+[0, 1]. Checks happen here, in Python; the C call then cannot fail on shapes or ranges. The C
+calls release the GIL and share no mutable state, so one Model can serve many threads.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._core import ffi, lib
+from .modelfile import MAX_FILE_BYTES, ModelFormatError
+
+IMAGE_SHAPE = (28, 28)
+IMAGE_SIZE = 784
+_MODELS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models")
+# Names accepted by load_model() for the models shipped inside the package.
+SHIPPED = {"default": "default.edm", "logreg": "logreg.edm"}
+
+
+def default_model_path() -> str:
+    """Path of the shipped default model file."""
+    return os.path.join(_MODELS_DIR, SHIPPED["default"])
+
+
+def _check_status(status: int, what: str) -> None:
+    if status != lib.ED_OK:
+        raise ModelFormatError(f"{what}: {ffi.string(lib.ed_status_str(status)).decode()}")
+
+
+def as_images(x, *, single: bool | None = None) -> np.ndarray:
+    """Validate images and return them as C-contiguous uint8 of shape (N, 784).
+
+    single=True: exactly one image; False: a batch; None: either (a single image becomes N=1).
+    """
+    if isinstance(x, (str, bytes, bytearray)) or x is None:
+        raise TypeError(f"expected a NumPy array of pixels, got {type(x).__name__}")
+    arr = np.asarray(x)
+    if arr.dtype == np.uint8:
+        pass
+    elif arr.dtype.kind == "f":
+        if not np.isfinite(arr).all():
+            raise ValueError("expected float pixels in [0, 1], got NaN or infinity")
+        if arr.size and (arr.min() < 0.0 or arr.max() > 1.0):
+            raise ValueError(f"expected float pixels in [0, 1], got range "
+                             f"[{float(arr.min()):g}, {float(arr.max()):g}]")
+        arr = np.floor(arr.astype(np.float64) * 255.0 + 0.5).astype(np.uint8)
+    else:
+        raise TypeError(f"expected uint8 pixels (0..255) or float pixels in [0, 1], got dtype {arr.dtype}")
+    one = arr.shape in (IMAGE_SHAPE, (IMAGE_SIZE,))
+    many = (arr.ndim == 3 and arr.shape[1:] == IMAGE_SHAPE) or (arr.ndim == 2 and arr.shape[1] == IMAGE_SIZE)
+    if single is True and not one:
+        raise ValueError(f"expected one image of shape (28, 28) or (784,), got {arr.shape}")
+    if single is False and not many:
+        raise ValueError(f"expected images of shape (N, 28, 28) or (N, 784), got {arr.shape}")
+    if not (one or many):
+        raise ValueError(f"expected shape (28, 28), (784,), (N, 28, 28) or (N, 784), got {arr.shape}")
+    return np.ascontiguousarray(arr.reshape(-1, IMAGE_SIZE))
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    n_in: int
+    n_out: int
+    activation: str
+
+
+class Model:
+    """An int8 model in the C core. Create with load_model() or Model.from_bytes()."""
+
+    def __init__(self, blob: bytes, path: str | None = None):
+        if not isinstance(blob, (bytes, bytearray)):
+            raise TypeError(f"expected the model file's bytes, got {type(blob).__name__}")
+        self._blob = bytes(blob)  # the C model is a view into these bytes: keep them alive
+        self._buf = ffi.from_buffer(self._blob)
+        self._model = ffi.new("ed_model *")
+        _check_status(lib.ed_model_load(self._model, self._buf, len(self._blob)),
+                      f"cannot load model {path or '<bytes>'}")
+        self.path = path
+        self.n_classes = int(self._model.n_classes)
+        self.scratch_size = int(lib.ed_scratch_size(self._model))
+        self.layers = tuple(
+            LayerInfo(int(self._model.layers[i].n_in), int(self._model.layers[i].n_out),
+                      "sigmoid" if self._model.layers[i].activation == 1 else "linear")
+            for i in range(self._model.n_layers))
+        meta = bytes(ffi.buffer(self._model.meta, self._model.meta_len)) if self._model.meta_len else b""
+        try:
+            self.meta = json.loads(meta.decode("utf-8")) if meta else {}
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise ModelFormatError(f"cannot load model {path or '<bytes>'}: metadata is not JSON ({e})") from None
+        self.sha256 = hashlib.sha256(self._blob).hexdigest()
+        self.crc32 = int(self._model.crc32)
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> "Model":
+        return cls(blob)
+
+    @property
+    def blob(self) -> bytes:
+        return self._blob
+
+    @property
+    def layer_sizes(self) -> tuple[int, ...]:
+        """(784, hidden..., n_classes)."""
+        return (self.layers[0].n_in,) + tuple(layer.n_out for layer in self.layers)
+
+    def __repr__(self) -> str:
+        sizes = "-".join(map(str, self.layer_sizes))
+        return f"<edgedigits.Model {sizes} {self.meta.get('name', '')!s} from {self.path or 'bytes'}>"
+
+    def _run(self, x: np.ndarray, want_log_proba: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        n = x.shape[0]
+        pred = np.empty(n, np.int32)
+        logp = np.empty((n, self.n_classes), np.float32) if want_log_proba else None
+        scratch = np.empty(max(self.scratch_size, 1), np.uint8)
+        if n:
+            status = lib.ed_forward_batch_u8(
+                self._model, ffi.from_buffer("uint8_t[]", x), n, IMAGE_SIZE, ffi.NULL,
+                ffi.from_buffer("float[]", logp, require_writable=True) if logp is not None else ffi.NULL,
+                ffi.from_buffer("int32_t[]", pred, require_writable=True),
+                ffi.from_buffer("uint8_t[]", scratch, require_writable=True), scratch.size)
+            _check_status(status, "forward pass failed")
+        return pred, logp
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """Log-probabilities (N, n_classes), float64, for one image or a batch."""
+        return self._run(as_images(X), True)[1].astype(np.float64)
+
+    def predict_digits(self, X) -> np.ndarray:
+        """Most likely class per image, (N,) int64."""
+        return self._run(as_images(X), False)[0].astype(np.int64)
+
+    def predict_digit(self, x) -> int:
+        """Most likely class of one image."""
+        return int(self._run(as_images(x, single=True), False)[0][0])
+
+    def logits_q16(self, X) -> np.ndarray:
+        """The C core's int32 Q16 logits (N, n_classes); for tests and tools."""
+        x = as_images(X)
+        logits = np.empty((x.shape[0], self.n_classes), np.int32)
+        scratch = np.empty(max(self.scratch_size, 1), np.uint8)
+        if x.shape[0]:
+            _check_status(lib.ed_forward_batch_u8(
+                self._model, ffi.from_buffer("uint8_t[]", x), x.shape[0], IMAGE_SIZE,
+                ffi.from_buffer("int32_t[]", logits, require_writable=True), ffi.NULL, ffi.NULL,
+                ffi.from_buffer("uint8_t[]", scratch, require_writable=True), scratch.size),
+                "forward pass failed")
+        return logits
+
+
+def load_model(path: str | os.PathLike | None = None) -> Model:
+    """Load a model file. None or "default": the shipped default; "logreg": the shipped
+    logistic regression; anything else: a path to a model file."""
+    if path is None:
+        path = "default"
+    if isinstance(path, str) and path in SHIPPED:
+        path = os.path.join(_MODELS_DIR, SHIPPED[path])
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"expected a model file path or one of {sorted(SHIPPED)}, got {type(path).__name__}")
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"model file not found: {path}")
+    size = os.path.getsize(path)
+    if size > MAX_FILE_BYTES:
+        raise ModelFormatError(f"cannot load model {path}: {size} bytes is larger than any valid model")
+    with open(path, "rb") as f:
+        return Model(f.read(), path)

@@ -1,0 +1,56 @@
+"""The result of reading a photo: a frozen dataclass, shared by the reader, speech and the CLI."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# A digit whose chosen class has a probability below this is reported in `Reading.uncertain`
+# (and spoken as "may be a ... or a ..."). Chosen on validation photos; see docs/reader.md.
+UNCERTAIN_BELOW = 0.90
+
+# Reasons a Reading is empty or partial. Speech turns these codes into words.
+REASON_NO_WRITING = "no writing found"
+REASON_TOO_DARK = "too dark"
+REASON_TOO_BRIGHT = "too bright"
+REASON_TOO_BLURRY = "too blurry"
+REASON_TOO_SMALL = "writing too small"
+REASON_CUT_LEFT = "number cut off at the left edge"
+REASON_CUT_RIGHT = "number cut off at the right edge"
+REASON_CUT_TOP = "number cut off at the top edge"
+REASON_CUT_BOTTOM = "number cut off at the bottom edge"
+REASON_NO_DIGITS = "marks found but no digits recognised"
+
+REASONS = (
+    REASON_NO_WRITING, REASON_TOO_DARK, REASON_TOO_BRIGHT, REASON_TOO_BLURRY, REASON_TOO_SMALL,
+    REASON_CUT_LEFT, REASON_CUT_RIGHT, REASON_CUT_TOP, REASON_CUT_BOTTOM, REASON_NO_DIGITS,
+)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One line of digits read from an image.
+
+    digits: the digits only, in reading order ("0612345678").
+    groups: the digits split as written, at gaps and separators ("06", "1234", "5678");
+        "".join(groups) == digits.
+    confidences: per digit, the probability of the chosen class.
+    uncertain: positions (0-based, into `digits`) whose confidence is below UNCERTAIN_BELOW.
+    alternatives: for each uncertain position, the next most likely digits with probabilities,
+        most likely first: {4: (("9", 0.31), ("7", 0.05))}.
+    boxes: per digit, (x, y, w, h) in the input image's pixel coordinates.
+    reason: why nothing or only part was read (one of REASONS), else None.
+    """
+
+    digits: str = ""
+    groups: tuple[str, ...] = ()
+    confidences: tuple[float, ...] = ()
+    uncertain: tuple[int, ...] = ()
+    alternatives: dict[int, tuple[tuple[str, float], ...]] = field(default_factory=dict)
+    boxes: tuple[tuple[int, int, int, int], ...] = ()
+    reason: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.digits)
+
+    @classmethod
+    def empty(cls, reason: str) -> "Reading":
+        return cls(reason=reason)
