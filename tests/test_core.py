@@ -157,3 +157,12 @@ def test_pack_unpack_round_trip():
     assert meta == {"name": "t", "x": [1, 2]}
     assert [layer.weights.shape for layer in layers] == [(9, 784), (5, 9), (10, 5)]
     assert edgedigits.Model(blob).layer_sizes == (784, 9, 5, 10)
+
+
+def test_generated_sigmoid_header_is_up_to_date():
+    import subprocess
+    import sys
+    from pathlib import Path
+    tool = Path(__file__).resolve().parent.parent / "tools" / "gen_sigmoid_lut.py"
+    done = subprocess.run([sys.executable, str(tool), "--check"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
