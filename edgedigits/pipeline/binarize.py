@@ -1,0 +1,164 @@
+"""Stage 2: normalise illumination, binarise, and remove ruled lines.
+
+A phone photo of a note has shadows, a lighting gradient and vignetting, so no global threshold
+separates ink from paper. We estimate the paper's brightness everywhere (a grey-level closing
+on a 1/8-scale copy: ink strokes are thinner than the filter, so it sees paper, and shadow edges
+stay where they are) and divide by
+it; what remains is ink contrast in [0, 1], independent of how bright the paper is lit. The
+threshold on that contrast is Otsu's, bounded below, with hysteresis so a faint part of a
+stroke stays attached to its dark part.
+
+Light writing on a dark surface (chalk, a screen) is detected from which side of the local
+median the strong deviations fall on, and the image is inverted first.
+
+Ruled lines are long, thin, nearly horizontal structures: pixels in vertical runs of at most
+RULE_MAX_THICK px, bridged across the pen strokes that cross them, forming components at least
+RULE_MIN_LEN_FRAC of the image wide. They are erased and the strokes they crossed are re-joined.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+# Background (paper) estimate: computed at 1/BG_SCALE size with a BG_KERNEL closing there.
+BG_SCALE = 8
+BG_KERNEL = 7
+# Noise suppression before thresholding (Gaussian sigma, px).
+PRE_BLUR_SIGMA = 0.8
+# Ink contrast (1 - pixel/paper, in 1/255) below which nothing counts as ink, whatever Otsu says.
+MIN_INK_CONTRAST = 38
+# ... and the threshold is never set above this (faint pens on a noisy page).
+MAX_INK_THRESHOLD = 110
+# Hysteresis: pixels down to this fraction of the threshold join a stroke that has strong pixels.
+HYSTERESIS_LOW = 0.6
+# Polarity: local deviations beyond this (of 255) count; light-on-dark if light mass > ratio x dark.
+POLARITY_DELTA = 25
+POLARITY_RATIO = 1.5
+# Ruled lines: at most this thick (px) and at least this fraction of the image wide.
+RULE_MAX_THICK = 4
+RULE_MIN_LEN_FRAC = 0.2
+RULE_SEGMENT = 25  # px: shortest horizontal run of thin ink that may be part of a rule
+RULE_BRIDGE = 15  # px of horizontal closing that bridges a pen stroke crossing the line
+RULE_MAX_GAP = 60  # px: a rule may be hidden this long behind writing
+RULE_MAX_SLOPE = 0.15  # |dy/dx| of a rule (about 8.5 degrees)
+
+
+@dataclass(frozen=True)
+class Binarized:
+    """Ink of a working image: `ink` is contrast 0..255 (ink bright), `mask` 0/1 after cleaning."""
+
+    ink: np.ndarray        # (H, W) uint8, 255 * (1 - pixel / paper), clipped
+    mask: np.ndarray       # (H, W) uint8 0/1, ink pixels, ruled lines removed
+    inverted: bool         # the input was light writing on a dark surface
+    threshold: int         # the ink-contrast threshold used (0..255)
+    paper_level: float     # median paper brightness (0..255) before normalisation
+
+
+def _small(gray: np.ndarray, scale: int) -> np.ndarray:
+    h, w = gray.shape
+    size = (max(1, w // scale), max(1, h // scale))
+    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+
+
+def is_light_on_dark(gray: np.ndarray) -> bool:
+    """True when the strong local deviations are brighter than their surroundings."""
+    small = _small(gray, 4)
+    if min(small.shape) < 5:
+        small = gray
+    k = min(15, (min(small.shape) // 2) * 2 - 1)
+    if k < 3:
+        return False
+    med = cv2.medianBlur(small, k)
+    d = small.astype(np.int16) - med.astype(np.int16)
+    light = np.clip(d - POLARITY_DELTA, 0, None).sum()
+    dark = np.clip(-d - POLARITY_DELTA, 0, None).sum()
+    return bool(light > POLARITY_RATIO * dark)
+
+
+def ink_contrast(gray: np.ndarray) -> tuple[np.ndarray, float]:
+    """255 * (1 - gray / paper), uint8; and the median paper level."""
+    scale = max(1, min(BG_SCALE, min(gray.shape) // 8))
+    small = _small(gray, scale)
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (BG_KERNEL, BG_KERNEL))
+    # Closing, not just a max filter: the max removes ink, the min that follows puts the edge
+    # of a cast shadow back where it was (a max alone would shift it into the dark side).
+    bg = cv2.morphologyEx(small, cv2.MORPH_CLOSE, k)
+    bg = cv2.blur(bg, (3, 3))
+    bg = cv2.resize(bg, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
+    bg = np.maximum(bg, 1)
+    g = cv2.GaussianBlur(gray, (0, 0), PRE_BLUR_SIGMA)
+    norm = cv2.divide(g, bg, scale=255)          # paper -> ~255, ink darker
+    return cv2.subtract(255, norm), float(np.median(small))
+
+
+def threshold(ink: np.ndarray) -> int:
+    """Otsu on the ink contrast, clamped to [MIN_INK_CONTRAST, MAX_INK_THRESHOLD]."""
+    t, _ = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return int(np.clip(t, MIN_INK_CONTRAST, MAX_INK_THRESHOLD))
+
+
+def hysteresis(ink: np.ndarray, t: int, rules: bool = True) -> np.ndarray:
+    """0/1 mask: pixels >= t, plus pixels >= HYSTERESIS_LOW * t connected to them.
+
+    Ruled lines are erased from the weak mask first, where they are whole and long; otherwise a
+    faint rule touching a digit would be grown into the digit's component.
+    """
+    weak = (ink >= int(t * HYSTERESIS_LOW)).astype(np.uint8)
+    if rules:
+        weak = remove_ruled_lines(weak)
+    n, labels = cv2.connectedComponentsWithAlgorithm(weak, 8, cv2.CV_32S, cv2.CCL_GRANA)
+    if n <= 1:
+        return weak
+    strong = ink >= t
+    keep = np.zeros(n, np.uint8)
+    keep[np.unique(labels[strong])] = 1
+    keep[0] = 0
+    return keep[labels]
+
+
+def remove_ruled_lines(mask: np.ndarray) -> np.ndarray:
+    """Erase long thin horizontal lines and re-join the strokes that crossed them."""
+    h, w = mask.shape
+    min_len = max(20, int(RULE_MIN_LEN_FRAC * w))
+    if w < min_len:
+        return mask
+    vk = cv2.getStructuringElement(cv2.MORPH_RECT, (1, RULE_MAX_THICK + 1))
+    thick = cv2.morphologyEx(mask, cv2.MORPH_OPEN, vk)
+    thin = cv2.subtract(mask, thick)
+    # Horizontal runs of thin ink: short enough a kernel to follow a slightly tilted line.
+    # Closed first, so a faint rule that binarised as dashes still makes long runs.
+    bridge = cv2.getStructuringElement(cv2.MORPH_RECT, (RULE_BRIDGE, 1))
+    runs = cv2.morphologyEx(cv2.morphologyEx(thin, cv2.MORPH_CLOSE, bridge), cv2.MORPH_OPEN,
+                            cv2.getStructuringElement(cv2.MORPH_RECT, (RULE_SEGMENT, 1)))
+    if not runs.any():
+        return mask
+    # Straight, nearly horizontal, long: a probabilistic Hough transform bridges the gaps where
+    # pen strokes cross the rule and follows its tilt.
+    segs = cv2.HoughLinesP(runs, 1, np.pi / 360, threshold=max(10, min_len // 3),
+                           minLineLength=min_len, maxLineGap=RULE_MAX_GAP)
+    if segs is None:
+        return mask
+    drawn = np.zeros_like(mask)
+    for x0, y0, x1, y1 in segs.reshape(-1, 4):
+        if abs(y1 - y0) <= RULE_MAX_SLOPE * abs(x1 - x0):
+            cv2.line(drawn, (int(x0), int(y0)), (int(x1), int(y1)), 1, RULE_MAX_THICK - 1)
+    rules = drawn & mask
+    rules = cv2.dilate(rules, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 3)))
+    kept = cv2.subtract(mask, rules)
+    # A stroke cut by the erased line has ink just above and below it: close vertically there.
+    rejoin = cv2.morphologyEx(kept, cv2.MORPH_CLOSE,
+                              cv2.getStructuringElement(cv2.MORPH_RECT, (1, RULE_MAX_THICK + 5)))
+    return kept | (rejoin & rules)
+
+
+def binarize(gray: np.ndarray) -> Binarized:
+    """Stage entry point: gray uint8 working image -> ink contrast and clean ink mask."""
+    inverted = is_light_on_dark(gray)
+    if inverted:
+        gray = cv2.bitwise_not(gray)
+    ink, paper = ink_contrast(gray)
+    t = threshold(ink)
+    mask = hysteresis(ink, t)
+    return Binarized(ink, mask, inverted, t, paper)

@@ -1,0 +1,102 @@
+"""Stage 3: group ink components into text lines and rank them by prominence.
+
+Components of "mark" size (taller than MIN_MARK_H, not long thin rules, not half the page) are
+linked when they overlap vertically by at least LINK_V_OVERLAP of the shorter one, are at most
+LINK_H_GAP line heights apart horizontally and have comparable heights; linked components form a
+line (union-find). Small marks (dots, dashes, commas) then join the line whose band contains
+them. A line's prominence is the sum of squared heights of its digit-sized members: a few large
+digits beat a long line of small print, and one big blot does not beat a number.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# A mark shorter than this (px) is a speck or punctuation, never a line's backbone.
+MIN_MARK_H = 6
+# Smallest component area (px) considered at all; below this it is sensor noise or a speck.
+MIN_AREA = 8
+# Marks flatter than this (width / height) are rules or underlines, not writing.
+MAX_MARK_ASPECT = 5.0
+# Marks taller than this fraction of the image are not handwriting of a phone number.
+MAX_MARK_H_FRAC = 0.5
+# Linking: vertical overlap (of the shorter mark), horizontal gap (in heights of the taller),
+# and height ratio.
+LINK_V_OVERLAP = 0.45
+LINK_H_GAP = 1.6
+LINK_H_RATIO = 2.6
+# A small mark joins a line when its centre is inside the band (line box grown by this much).
+BAND_GROW = 0.25
+# Members at least this fraction of the line's median height count as digit-sized.
+DIGIT_SIZED = 0.6
+
+
+@dataclass(frozen=True)
+class Line:
+    """A text line: the component labels in it (left to right) and its geometry."""
+
+    members: tuple[int, ...]      # component labels (indices into stats), sorted by x
+    height: float                 # median height of its digit-sized marks (px)
+    box: tuple[int, int, int, int]  # x, y, w, h of all members
+    score: float                  # prominence
+
+
+def _union_find(n: int, pairs: np.ndarray) -> np.ndarray:
+    parent = np.arange(n)
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a, b in pairs:
+        ra, rb = root(int(a)), root(int(b))
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return np.array([root(i) for i in range(n)])
+
+
+def find_lines(stats: np.ndarray, image_shape: tuple[int, int]) -> list[Line]:
+    """Lines from cv2.connectedComponentsWithStats stats (row 0 is background), best first."""
+    x, y, w, h, area = (stats[1:, k].astype(np.float64) for k in range(5))
+    labels = np.arange(1, len(stats))
+    big = (h >= MIN_MARK_H) & (area >= MIN_AREA) & (w <= MAX_MARK_ASPECT * h) & \
+        (h <= MAX_MARK_H_FRAC * image_shape[0])
+    idx = np.flatnonzero(big)
+    if idx.size == 0:
+        return []
+    bx, by, bw, bh = x[idx], y[idx], w[idx], h[idx]
+    top = np.maximum(by[:, None], by[None, :])
+    bot = np.minimum((by + bh)[:, None], (by + bh)[None, :])
+    v_ov = (bot - top) / np.minimum(bh[:, None], bh[None, :])
+    gap = np.maximum(bx[:, None], bx[None, :]) - np.minimum((bx + bw)[:, None], (bx + bw)[None, :])
+    hmax = np.maximum(bh[:, None], bh[None, :])
+    ratio = hmax / np.minimum(bh[:, None], bh[None, :])
+    link = (v_ov >= LINK_V_OVERLAP) & (gap <= LINK_H_GAP * hmax) & (ratio <= LINK_H_RATIO)
+    ii, jj = np.nonzero(np.triu(link, 1))
+    roots = _union_find(idx.size, np.stack([ii, jj], 1))
+    small = np.flatnonzero(~big & (area >= MIN_AREA // 2) & (h < MAX_MARK_H_FRAC * image_shape[0]))
+    lines = []
+    for r in np.unique(roots):
+        mem = idx[roots == r]
+        hs = h[mem]
+        med = float(np.median(hs))
+        digit_sized = hs >= DIGIT_SIZED * med
+        lx0, ly0 = x[mem].min(), y[mem].min()
+        lx1, ly1 = (x[mem] + w[mem]).max(), (y[mem] + h[mem]).max()
+        # Small marks whose centre lies in the band of this line, within its x-extent.
+        g = BAND_GROW * med
+        cx, cy = x[small] + w[small] / 2, y[small] + h[small] / 2
+        inside = (cy >= ly0 - g) & (cy <= ly1 + g) & (cx >= lx0 - med) & (cx <= lx1 + med) & \
+            (h[small] <= 1.5 * med)
+        allm = np.concatenate([mem, small[inside]])
+        allm = allm[np.argsort(x[allm], kind="stable")]
+        x0, y0 = x[allm].min(), y[allm].min()
+        x1, y1 = (x[allm] + w[allm]).max(), (y[allm] + h[allm]).max()
+        score = float((hs[digit_sized] ** 2).sum())
+        lines.append(Line(tuple(int(v) for v in labels[allm]), med,
+                          (int(x0), int(y0), int(x1 - x0), int(y1 - y0)), score))
+    lines.sort(key=lambda ln: -ln.score)
+    return lines

@@ -1,0 +1,197 @@
+"""Read handwritten phone numbers from a photo: the pipeline's stages, end to end.
+
+    load -> binarize (detection scale) -> lines -> for each chosen line: binarize the line's
+    region at working scale -> segment -> normalize -> classify (one batch) -> Reading
+
+Lines are found on a copy no larger than DETECT_MAX_SIDE (cheap: a quarter of the pixels of a
+1280x960 photo); the chosen line's region alone is then re-binarised at working resolution so
+small writing keeps its detail. See docs/reader.md for the stages, thresholds and figures.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .pipeline import binarize as _bin
+from .pipeline.classify import default_model
+from .pipeline.lines import Line, find_lines
+from .pipeline.load import ImageError, load
+from .pipeline.segment import Glyph, segment_line
+from .reading import (
+    REASON_CUT_BOTTOM, REASON_CUT_LEFT, REASON_CUT_RIGHT, REASON_CUT_TOP, REASON_NO_DIGITS,
+    REASON_NO_WRITING, REASON_TOO_BLURRY, REASON_TOO_BRIGHT, REASON_TOO_DARK, REASON_TOO_SMALL,
+    UNCERTAIN_BELOW, Reading,
+)
+
+__all__ = ["read_number", "read_numbers", "ImageError"]
+
+# Lines are searched on a copy whose long side is at most this (px).
+DETECT_MAX_SIDE = 640
+# A line's region is its box grown by this many line heights on every side.
+REGION_MARGIN = 0.35
+# Writing whose line height is below this (working px) is too small to read reliably.
+MIN_DIGIT_PX = 12
+# Lines less prominent than this fraction of the best one are not returned by read_numbers.
+MIN_LINE_SCORE = 0.08
+# Quality: the 99th brightness percentile below this is "too dark"; the 1st above, "too bright".
+TOO_DARK_P99 = 40
+TOO_BRIGHT_P1 = 250
+# Variance of the Laplacian (of the detection image) below this: "too blurry" (if nothing read).
+BLURRY_LAPLACIAN_VAR = 4.0
+# A line touching the image border (within this many detection px) may be cut off.
+EDGE_MARGIN = 2
+# Gaps wider than this x line height separate groups of digits.
+GROUP_GAP = 0.55
+# Alternatives for uncertain digits: at most this many, each at least this probable.
+MAX_ALTERNATIVES = 2
+MIN_ALTERNATIVE_P = 0.02
+
+
+@dataclass
+class _Page:
+    loaded: object
+    det: np.ndarray
+    det_scale: float             # working px per detection px
+    binarized: _bin.Binarized
+    lines: list[Line]
+
+
+def _analyse(image) -> tuple[_Page | None, str | None]:
+    loaded = load(image)
+    gray = loaded.gray
+    long_side = max(gray.shape)
+    f = max(1.0, long_side / DETECT_MAX_SIDE)
+    det = gray if f == 1.0 else cv2.resize(
+        gray, (max(1, round(gray.shape[1] / f)), max(1, round(gray.shape[0] / f))),
+        interpolation=cv2.INTER_AREA)
+    det_scale = gray.shape[1] / det.shape[1]
+    lo, hi = np.percentile(det[::2, ::2], [1, 99])
+    if hi < TOO_DARK_P99:
+        return None, REASON_TOO_DARK
+    if lo > TOO_BRIGHT_P1:
+        return None, REASON_TOO_BRIGHT
+    if min(det.shape) < 8:
+        return None, REASON_NO_WRITING
+    b = _bin.binarize(det)
+    _, _, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
+        b.mask, 8, cv2.CV_32S, cv2.CCL_GRANA)
+    lines = find_lines(stats, det.shape)
+    page = _Page(loaded, det, det_scale, b, lines)
+    if not lines:
+        lap = cv2.Laplacian(det, cv2.CV_32F).var()
+        return page, REASON_TOO_BLURRY if lap < BLURRY_LAPLACIAN_VAR else REASON_NO_WRITING
+    return page, None
+
+
+def _edge_reason(line: Line, shape: tuple[int, int]) -> str | None:
+    x, y, w, h = line.box
+    if x <= EDGE_MARGIN:
+        return REASON_CUT_LEFT
+    if x + w >= shape[1] - EDGE_MARGIN:
+        return REASON_CUT_RIGHT
+    if y <= EDGE_MARGIN:
+        return REASON_CUT_TOP
+    if y + h >= shape[0] - EDGE_MARGIN:
+        return REASON_CUT_BOTTOM
+    return None
+
+
+def _read_line(page: _Page, line: Line, model) -> Reading:
+    gray = page.loaded.gray
+    s = page.det_scale
+    H = line.height * s
+    if H < MIN_DIGIT_PX:
+        return Reading.empty(REASON_TOO_SMALL)
+    x, y, w, h = (v * s for v in line.box)
+    m = REGION_MARGIN * H
+    rx0, ry0 = int(max(0, x - m)), int(max(0, y - m))
+    rx1, ry1 = int(min(gray.shape[1], x + w + m)), int(min(gray.shape[0], y + h + m))
+    region = gray[ry0:ry1, rx0:rx1]
+    if page.binarized.inverted:
+        region = cv2.bitwise_not(region)
+    ink, _ = _bin.ink_contrast(region)
+    mask = _bin.hysteresis(ink, _bin.threshold(ink))
+    band = (int(y - ry0), int(y + h - ry0))
+    glyphs = segment_line(ink, mask, band, H, model)
+    reading = _build(glyphs, H, rx0, ry0, page.loaded.scale)
+    edge = _edge_reason(line, page.det.shape)
+    if edge and reading.digits:
+        return Reading(reading.digits, reading.groups, reading.confidences, reading.uncertain,
+                       reading.alternatives, reading.boxes, edge)
+    return reading
+
+
+def _build(glyphs: list[Glyph], H: float, ox: int, oy: int, scale: float) -> Reading:
+    digits, confs, boxes, groups = [], [], [], []
+    alts: dict[int, tuple[tuple[str, float], ...]] = {}
+    current = ""
+    prev_end = None
+    for g in glyphs:
+        if g.kind != "digit":
+            if current:
+                groups.append(current)
+                current = ""
+            prev_end = None
+            continue
+        gx, gy, gw, gh = g.box
+        if prev_end is not None and gx - prev_end > GROUP_GAP * H and current:
+            groups.append(current)
+            current = ""
+        prev_end = gx + gw
+        p = np.exp(g.logp)
+        order = np.argsort(-p)
+        d = str(int(order[0]))
+        pos = len(digits)
+        digits.append(d)
+        current += d
+        confs.append(float(p[order[0]]))
+        if p[order[0]] < UNCERTAIN_BELOW:
+            alts[pos] = tuple((str(int(k)), float(p[k])) for k in order[1:1 + MAX_ALTERNATIVES]
+                              if p[k] >= MIN_ALTERNATIVE_P)
+        boxes.append((int(round((gx + ox) * scale)), int(round((gy + oy) * scale)),
+                      max(1, int(round(gw * scale))), max(1, int(round(gh * scale)))))
+    if current:
+        groups.append(current)
+    if not digits:
+        return Reading.empty(REASON_NO_DIGITS)
+    uncertain = tuple(i for i, c in enumerate(confs) if c < UNCERTAIN_BELOW)
+    return Reading("".join(digits), tuple(groups), tuple(confs), uncertain, alts, tuple(boxes),
+                   None)
+
+
+def read_numbers(image, *, model=None) -> list[Reading]:
+    """Every line of digits in `image`, top to bottom (an empty list if there is none).
+
+    image: a file path, encoded image bytes, or a NumPy image (gray, BGR or BGRA; uint8 or
+    uint16). Raises ImageError (a ValueError) or TypeError for input that is not an image.
+    """
+    page, reason = _analyse(image)
+    if page is None or not page.lines:
+        return []
+    model = model if model is not None else default_model()
+    best = page.lines[0].score
+    chosen = [ln for ln in page.lines if ln.score >= MIN_LINE_SCORE * best]
+    chosen.sort(key=lambda ln: ln.box[1])
+    readings = [_read_line(page, ln, model) for ln in chosen]
+    return [r for r in readings if r.digits]
+
+
+def read_number(image, *, model=None) -> Reading:
+    """The most prominent line of digits in `image` (see read_numbers for `image`).
+
+    Returns an empty Reading with a reason when nothing could be read; a partial one with a
+    reason when the number seems cut off at an edge of the photo.
+    """
+    page, reason = _analyse(image)
+    if page is None or not page.lines:
+        return Reading.empty(reason or REASON_NO_WRITING)
+    model = model if model is not None else default_model()
+    first = None
+    for line in page.lines[:3]:  # the most prominent line with digits in it
+        r = _read_line(page, line, model)
+        if r.digits:
+            return r
+        first = first or r
+    return first
