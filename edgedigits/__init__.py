@@ -13,10 +13,11 @@ import numpy as np
 from .model import Model, default_model_path, load_model
 from .modelfile import ModelFormatError
 from .reading import Reading
+from .reader import read_number, read_numbers
 
 __all__ = [
     "Model", "ModelFormatError", "Reading", "default_model_path", "load_model",
-    "predict_digit", "predict_digits", "predict_log_proba",
+    "predict_digit", "predict_digits", "predict_log_proba", "read_number", "read_numbers",
 ]
 __version__ = "0.1.0"
 
