@@ -1,0 +1,377 @@
+"""The `edgedigits` command: read photos, guide a live camera, describe the model.
+
+    edgedigits read IMAGE... [--json] [--speak] [--wav FILE] [--lang L] [--region R]
+    edgedigits camera [--device N | --video FILE] [--json] [--speak] [--lang L] [--region R]
+    edgedigits info
+
+Exit codes: 0 a number was read (every image, for `read`); 1 nothing read (in at least one
+image); 2 bad usage or bad input (an unreadable image, a missing camera or video).
+Results go to stdout; warnings, errors and the progress bar (only on a terminal) to stderr.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+from typing import Callable, Sequence, TextIO
+
+from . import phone, speech, tts
+from .reading import Reading
+
+EXIT_READ = 0
+EXIT_NOTHING = 1
+EXIT_USAGE = 2
+# A progress bar only for work long enough to need one.
+PROGRESS_MIN_ITEMS = 2
+PROGRESS_WIDTH = 30
+
+
+class UsageError(Exception):
+    """Bad usage or input: exit code 2 with this message."""
+
+
+def _lang(value: str) -> str:
+    """argparse type for --lang: a word table, or any language espeak-ng has a voice for."""
+    try:
+        tag = speech.normalise_lang(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    if speech.has_word_table(tag) or tts.has_voice(tag):
+        return tag
+    if tts.espeak_path() is None:  # cannot check; the digits are still printed as tokens
+        return tag
+    raise argparse.ArgumentTypeError(
+        f"no word table and no espeak-ng voice for {value!r}: use one of "
+        f"{', '.join(sorted(speech.WORD_TABLES))} or a language listed by 'espeak-ng --voices'")
+
+
+def _region(value: str) -> str:
+    try:
+        return phone.normalise_region(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _device(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a camera number such as 0, got {value!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a camera number >= 0, got {n}")
+    return n
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="edgedigits",
+        description="Read handwritten phone numbers from photos or a camera, offline, and say them.",
+        epilog="Exit codes: 0 read, 1 nothing read, 2 bad usage or input.")
+    sub = parser.add_subparsers(dest="command", metavar="{read,camera,info}")
+    sub.required = True
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--json", action="store_true", help="machine-readable output, one JSON object per line")
+        p.add_argument("--speak", action="store_true", help="say the result aloud with espeak-ng")
+        p.add_argument("--lang", type=_lang, default="en",
+                       help="language of the speech text and voice (en, nl, de, fr, or any "
+                            "espeak-ng voice; default en)")
+        p.add_argument("--region", type=_region, default=None,
+                       help="default phone region (NL, US, ...): check, format and choose "
+                            "uncertain digits with its phone-number rules")
+        p.add_argument("--model", default=None,
+                       help="model file, or 'logreg' (default: the shipped model)")
+
+    read = sub.add_parser("read", help="read the phone number in one or more photos",
+                          description="Read the phone number in each photo and print it (or say it).",
+                          epilog="JSON fields: file, digits, groups, confidences, uncertain, "
+                                 "alternatives, text, reason, ms. Exit codes: 0 every image read, "
+                                 "1 nothing read in some image, 2 bad usage or an unreadable image.")
+    read.add_argument("images", nargs="+", metavar="IMAGE", help="photo files (JPEG, PNG, ...)")
+    common(read)
+    read.add_argument("--wav", metavar="FILE", help="write the speech to this WAV file")
+
+    cam = sub.add_parser("camera", help="guide the camera to a number and say it",
+                         description="Read frames from a camera or a video, give spoken guidance, "
+                                     "and announce each number once it is stable.",
+                         epilog="JSON events: {\"event\": \"number\", \"digits\", \"text\", \"frame\"} "
+                                "and {\"event\": \"guidance\", \"message\", \"frame\"}. Exit codes: "
+                                "0 a number announced, 1 none, 2 no camera or video.")
+    source = cam.add_mutually_exclusive_group()
+    source.add_argument("--device", type=_device, default=None, metavar="N", help="camera number (default 0)")
+    source.add_argument("--video", metavar="FILE", help="read frames from a video file instead")
+    common(cam)
+    cam.add_argument("--max-frames", type=int, default=None, metavar="N", help="stop after N frames")
+
+    info = sub.add_parser("info", help="describe the model in use",
+                          description="Print the model in use: layers, sizes, checksum, test error.")
+    info.add_argument("--model", default=None, help="model file, or 'logreg' (default: the shipped model)")
+    info.add_argument("--json", action="store_true", help="as one JSON object")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `edgedigits` console script; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help (0) or bad usage (2)
+        return int(e.code or 0)
+    try:
+        if args.command == "read":
+            return cmd_read(args)
+        if args.command == "camera":
+            return cmd_camera(args)
+        return cmd_info(args)
+    except UsageError as e:
+        print(f"edgedigits {args.command}: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _load_model(name: str | None):
+    from . import load_model
+    try:
+        return load_model(name)
+    except (OSError, ValueError, TypeError) as e:  # ModelFormatError is a ValueError
+        raise UsageError(f"cannot load model: {e}") from None
+
+
+def _reader() -> Callable:
+    try:
+        from . import read_number
+    except ImportError:
+        read_number = None
+    if read_number is None:
+        raise UsageError("this edgedigits has no photo reader (edgedigits.read_number is missing)")
+    return read_number
+
+
+# ----------------------------------------------------------------------------------- read
+
+
+def describe(reading: Reading, lang: str, region: str | None) -> tuple[Reading, str]:
+    """The Reading after the region's phone rules, and its speech text."""
+    check = phone.check_reading(reading, region, lang)
+    text = speech.speech_text(check.reading, lang, problem=check.problem, country=check.country)
+    return check.reading, text
+
+
+def reading_json(path: str, reading: Reading, text: str, ms: float) -> dict:
+    return {
+        "file": path,
+        "digits": reading.digits,
+        "groups": list(reading.groups),
+        "confidences": [round(float(c), 4) for c in reading.confidences],
+        "uncertain": list(reading.uncertain),
+        "alternatives": {str(k): [[d, round(float(p), 4)] for d, p in v]
+                         for k, v in sorted(reading.alternatives.items())},
+        "text": text,
+        "reason": reading.reason,
+        "ms": round(ms, 1),
+    }
+
+
+def _human_line(path: str, reading: Reading, text: str, many: bool) -> str:
+    shown = " ".join(reading.groups) if reading.digits else "-"
+    line = f"{shown}    {text}"
+    return f"{path}: {line}" if many else line
+
+
+class Progress:
+    """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
+
+    def __init__(self, total: int, stream: TextIO | None = None):
+        self.stream = stream or sys.stderr
+        self.total = total
+        self.enabled = total >= PROGRESS_MIN_ITEMS and _isatty(self.stream)
+        self.done = 0
+
+    def step(self, label: str = "") -> None:
+        self.done += 1
+        if self.enabled:
+            filled = int(PROGRESS_WIDTH * self.done / self.total)
+            bar = "#" * filled + "." * (PROGRESS_WIDTH - filled)
+            self.stream.write(f"\r[{bar}] {self.done}/{self.total} {label[-30:]:<30}")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\r" + " " * (PROGRESS_WIDTH + 45) + "\r")
+            self.stream.flush()
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _bad_image(path: str) -> str | None:
+    """Why `path` cannot be a photo, checked before the reader sees it."""
+    if not os.path.exists(path):
+        return f"{path}: file not found"
+    if os.path.isdir(path):
+        return f"{path}: is a folder, expected an image file"
+    if not os.access(path, os.R_OK):
+        return f"{path}: permission denied"
+    if os.path.getsize(path) == 0:
+        return f"{path}: empty file, expected an image (JPEG, PNG, ...)"
+    return None
+
+
+def cmd_read(args: argparse.Namespace) -> int:
+    read_number = _reader()
+    model = _load_model(args.model)
+    many = len(args.images) > 1
+    progress = Progress(len(args.images))
+    status = EXIT_READ
+    spoken = []
+    try:
+        for path in args.images:
+            problem = _bad_image(path)
+            start = time.perf_counter()
+            reading = None
+            if problem is None:
+                try:
+                    reading = read_number(path, model=model)
+                except (OSError, ValueError, TypeError) as e:
+                    problem = f"{path}: {e}"
+            ms = (time.perf_counter() - start) * 1000.0
+            progress.step(os.path.basename(path))
+            if problem is not None:
+                progress.close()
+                print(f"edgedigits read: error: {problem}", file=sys.stderr)
+                if args.json:  # keep one object per image, the error as its reason
+                    print(json.dumps(reading_json(path, Reading.empty(problem), "", ms)), flush=True)
+                status = EXIT_USAGE
+                continue
+            reading, text = describe(reading, args.lang, args.region)
+            if args.json:
+                print(json.dumps(reading_json(path, reading, text, ms), ensure_ascii=False), flush=True)
+            else:
+                if progress.enabled:
+                    progress.close()
+                print(_human_line(path, reading, text, many), flush=True)
+            if not reading.digits and status == EXIT_READ:
+                status = EXIT_NOTHING
+            spoken.append(text)
+    finally:
+        progress.close()
+    if spoken and (args.speak or args.wav):
+        text = " ".join(spoken)
+        if args.wav:
+            result = tts.speak(text, args.lang, wav=args.wav, echo=False)
+            if result.spoken:
+                print(f"wrote {args.wav} ({tts.wav_duration(args.wav):.1f} s)", file=sys.stderr)
+        if args.speak:
+            tts.speak(text, args.lang, echo=False)  # the text is on stdout already
+    return status
+
+
+# --------------------------------------------------------------------------------- camera
+
+
+def cmd_camera(args: argparse.Namespace) -> int:
+    from . import camera
+    read_number = _reader()
+    model = _load_model(args.model)
+    source = args.video if args.video is not None else (args.device if args.device is not None else 0)
+    session = camera.CameraSession(lambda frame: read_number(frame, model=model),
+                                   lang=args.lang, region=args.region)
+    speaker = tts.Speaker(args.lang) if args.speak else None
+
+    def emit(event: camera.CameraEvent) -> None:
+        if args.json:
+            print(json.dumps(event.to_json(), ensure_ascii=False), flush=True)
+        elif event.event == "number":
+            print(f"frame {event.frame}: {event.digits}    {event.text}", flush=True)
+        else:
+            print(f"frame {event.frame}: ({event.message})", flush=True)
+        if speaker is not None:
+            speaker.say(event.text if event.event == "number" else event.message,
+                        interrupt=event.event == "number")
+
+    try:
+        summary = camera.run(source, session, emit, max_frames=args.max_frames)
+    except camera.CameraError as e:
+        raise UsageError(str(e)) from None
+    finally:
+        if speaker is not None:
+            speaker.wait()
+    print(f"{summary.frames} frames, {len(summary.numbers)} number(s) announced"
+          f"{', ' + str(summary.errors) + ' frame(s) failed' if summary.errors else ''}"
+          f"{' (' + summary.ended + ')' if summary.ended else ''}", file=sys.stderr)
+    return EXIT_READ if summary.numbers else EXIT_NOTHING
+
+
+# ----------------------------------------------------------------------------------- info
+
+
+def model_info(model) -> dict:
+    """What `edgedigits info` prints, as a dict."""
+    path = getattr(model, "path", None)
+    file_sha = None
+    if path and os.path.isfile(path):
+        with open(path, "rb") as f:
+            file_sha = hashlib.sha256(f.read()).hexdigest()
+    meta = dict(getattr(model, "meta", {}) or {})
+    layers = [{"n_in": layer.n_in, "n_out": layer.n_out, "activation": layer.activation}
+              for layer in getattr(model, "layers", ())]
+    n_params = sum(layer["n_in"] * layer["n_out"] + layer["n_out"] for layer in layers)
+    info = {
+        "path": path,
+        "name": meta.get("name"),
+        "layer_sizes": list(getattr(model, "layer_sizes", ())),
+        "layers": layers,
+        "parameters": n_params,
+        "file_bytes": os.path.getsize(path) if path and os.path.isfile(path) else len(getattr(model, "blob", b"")),
+        "sha256": file_sha or getattr(model, "sha256", None),
+        "test_error": _test_error(meta),
+        "meta": meta,
+    }
+    kernel = getattr(sys.modules[__package__], "kernel_name", None)  # the core may add it
+    if callable(kernel):
+        try:
+            info["kernel"] = kernel()
+        except Exception as e:  # noqa: BLE001 - info must print whatever it can
+            info["kernel"] = f"unknown ({e})"
+    return info
+
+
+def _test_error(meta: dict) -> float | None:
+    for key in ("test_error_int8", "test_error", "float_test_error"):
+        value = meta.get(key)
+        if isinstance(value, (int, float)):
+            return float(value)
+    return None
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    model = _load_model(args.model)
+    info = model_info(model)
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False))
+        return EXIT_READ
+    print(f"model:       {info['name'] or '(unnamed)'}")
+    print(f"file:        {info['path']}")
+    print(f"sha256:      {info['sha256']}")
+    print(f"size:        {info['file_bytes']} bytes, {info['parameters']} parameters")
+    print(f"layers:      {' -> '.join(map(str, info['layer_sizes']))}")
+    for i, layer in enumerate(info["layers"]):
+        print(f"  layer {i}:   {layer['n_in']} -> {layer['n_out']} ({layer['activation']})")
+    error = info["test_error"]
+    print(f"test error:  {error:.2%} (MNIST test set)" if error is not None else "test error:  not recorded")
+    if "kernel" in info:
+        print(f"kernel:      {info['kernel']}")
+    return EXIT_READ
+
+
+if __name__ == "__main__":
+    sys.exit(main())

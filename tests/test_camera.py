@@ -1,0 +1,264 @@
+"""Camera mode: frame quality, digit-by-digit voting, rate-limited guidance, the capture loop.
+
+The voting and guidance tests feed real Readings (built here) to the real voting code; the
+end-to-end tests run camera mode on a generated video with the real reader.
+"""
+import io
+import json
+import os
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from edgedigits import camera
+from edgedigits.reading import (REASON_CUT_RIGHT, REASON_NO_WRITING, REASON_TOO_BLURRY, REASON_TOO_DARK,
+                                REASON_TOO_SMALL, Reading)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TOOLS = os.path.join(ROOT, "tools")
+
+
+def reading(digits, conf=0.99, groups=None, boxes=None, alternatives=None):
+    confs = tuple(conf.get(i, 0.99) if isinstance(conf, dict) else conf for i in range(len(digits)))
+    return Reading(digits=digits, groups=tuple(groups or (digits,)), confidences=confs,
+                   uncertain=tuple(i for i, c in enumerate(confs) if c < 0.9),
+                   alternatives=alternatives or {}, boxes=tuple(boxes or ()))
+
+
+# ---------------------------------------------------------------- frame quality
+
+
+def page(h=480, w=640, value=200):
+    return np.full((h, w), value, np.uint8)
+
+
+def written(img, blur=0.0):
+    img = img.copy()
+    cv2.putText(img, "0612345678", (60, 260), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 30, 5, cv2.LINE_AA)
+    return cv2.GaussianBlur(img, (0, 0), blur) if blur else img
+
+
+def test_frame_quality_problems():
+    assert camera.assess_frame(page()).problem == REASON_NO_WRITING
+    assert camera.assess_frame(written(page())).problem is None
+    assert camera.assess_frame(written(page(), blur=4.0)).problem == REASON_TOO_BLURRY
+    assert camera.assess_frame(written(page(value=30))).problem == REASON_TOO_DARK
+    assert camera.assess_frame(page(value=255)).problem == "too bright"
+
+
+def test_shadow_edge_on_blank_page_is_not_writing():
+    img = page()
+    img[240:] = 120  # a hard shadow across an empty page
+    assert camera.assess_frame(cv2.GaussianBlur(img, (0, 0), 3)).problem == REASON_NO_WRITING
+
+
+def test_frame_types():
+    bgr = cv2.cvtColor(written(page()), cv2.COLOR_GRAY2BGR)
+    assert camera.assess_frame(bgr).problem is None
+    assert camera.assess_frame(cv2.cvtColor(bgr, cv2.COLOR_BGR2BGRA)).problem is None
+    assert camera.assess_frame(written(page()).astype(np.uint16) * 257).problem is None
+    with pytest.raises(ValueError, match="frame"):
+        camera.assess_frame(np.zeros((0, 0), np.uint8))
+    with pytest.raises(ValueError, match="uint8 or uint16"):
+        camera.assess_frame(np.zeros((10, 10), np.float32))
+
+
+def test_reading_problems_from_boxes():
+    shape = (480, 640, 3)
+    ok = reading("0612", boxes=[(100 + 40 * i, 200, 30, 45) for i in range(4)])
+    assert camera.reading_problem(ok, shape) is None
+    right = reading("0612", boxes=[(510 + 33 * i, 200, 31, 45) for i in range(4)])
+    assert camera.reading_problem(right, shape) == REASON_CUT_RIGHT
+    tiny = reading("0612", boxes=[(100 + 12 * i, 200, 9, 12) for i in range(4)])
+    assert camera.reading_problem(tiny, shape) == REASON_TOO_SMALL
+    assert camera.reading_problem(Reading.empty(REASON_TOO_BLURRY), shape) == REASON_TOO_BLURRY
+
+
+# ---------------------------------------------------------------- voting
+
+
+def test_needs_several_agreeing_frames():
+    voter = camera.DigitVoter()
+    for _ in range(camera.STABLE_FRAMES - 1):
+        voter.add(reading("0612345678"))
+        assert voter.consensus() is None
+    voter.add(reading("0612345678"))
+    assert voter.consensus().digits == "0612345678"
+
+
+def test_votes_digit_by_digit():
+    voter = camera.DigitVoter()
+    # every frame has one misread digit, each in a different place: no frame is right alone
+    for wrong in ("0612345670", "0612349678", "0613345678", "8612345678", "0612345678"):
+        voter.add(reading(wrong, conf=0.8))
+    assert voter.consensus() is None or voter.consensus().digits == "0612345678"
+    voter.add(reading("0612345678", conf=0.8))
+    voter.add(reading("0612345678", conf=0.8))
+    voted = voter.consensus()
+    assert voted.digits == "0612345678"
+    # the flickering last digit is reported uncertain, with the misread as the alternative
+    assert 9 in voted.uncertain and voted.alternatives[9][0][0] == "0"
+
+
+def test_flicker_is_not_stable_and_length_majority_wins():
+    voter = camera.DigitVoter()
+    for d in ("0612345678", "0612345679") * 3:
+        voter.add(reading(d))
+    assert voter.consensus() is None  # last digit 50/50
+    voter = camera.DigitVoter()
+    for d in ("0612345678", "061234567", "0612345678", "0612345678", "0612345678"):
+        voter.add(reading(d))
+    assert voter.consensus().digits == "0612345678"
+
+
+def test_empty_frames_age_readings_out():
+    voter = camera.DigitVoter()
+    for _ in range(camera.STABLE_FRAMES):
+        voter.add(reading("0612345678"))
+    for _ in range(camera.VOTE_WINDOW):
+        voter.add(None)
+    assert voter.consensus() is None
+
+
+def test_groups_kept_from_the_writing():
+    voter = camera.DigitVoter()
+    for _ in range(camera.STABLE_FRAMES):
+        voter.add(reading("0612345678", groups=("06", "1234", "5678")))
+    assert voter.consensus().groups == ("06", "1234", "5678")
+
+
+def test_near():
+    assert camera.near("0612345678", "0612345679")
+    assert camera.near("0612345678", "061234567")
+    assert not camera.near("0612345678", "0201234567")
+
+
+# ---------------------------------------------------------------- guidance
+
+
+def test_guidance_waits_for_a_persisting_problem_and_is_rate_limited():
+    lim = camera.GuidanceLimiter(persist_frames=3, interval_s=2.0, repeat_s=5.0)
+    said = [(t, lim.offer(REASON_NO_WRITING, t)) for t in np.arange(0, 12, 0.1)]
+    times = [round(t, 1) for t, p in said if p]
+    assert times == [0.2, 5.2, 10.2]  # after 3 frames, then once per repeat interval
+    lim = camera.GuidanceLimiter(persist_frames=3, interval_s=2.0, repeat_s=5.0)
+    assert [lim.offer(p, t) for t, p in enumerate([REASON_NO_WRITING, None, REASON_NO_WRITING, None])] == [None] * 4
+    lim = camera.GuidanceLimiter(persist_frames=1, interval_s=2.0, repeat_s=5.0)
+    assert lim.offer(REASON_NO_WRITING, 0.0) == REASON_NO_WRITING
+    assert lim.offer(REASON_TOO_BLURRY, 1.0) is None  # another problem, but too soon
+    assert lim.offer(REASON_TOO_BLURRY, 2.0) == REASON_TOO_BLURRY
+
+
+# ---------------------------------------------------------------- session over real Readings
+
+
+class Script:
+    """A reader that returns prepared Readings in order (the frames are real arrays)."""
+
+    def __init__(self, readings):
+        self.readings = list(readings)
+
+    def __call__(self, frame):
+        return self.readings.pop(0)
+
+
+def test_session_announces_once_and_never_repeats():
+    frame = cv2.cvtColor(written(page()), cv2.COLOR_GRAY2BGR)
+    boxes = [(80 + 45 * i, 200, 35, 50) for i in range(10)]
+    good = reading("0612345678", groups=("06", "1234", "5678"), boxes=boxes)
+    session = camera.CameraSession(Script([good] * 30), lang="nl")
+    events = [e for i in range(30) for e in session.process(frame, i, i / 15)]
+    numbers = [e for e in events if e.event == "number"]
+    assert len(numbers) == 1 and numbers[0].digits == "0612345678"
+    assert numbers[0].frame == camera.STABLE_FRAMES - 1
+    assert numbers[0].text.startswith("Nul zes, één twee drie vier")
+    assert json.loads(json.dumps(numbers[0].to_json())) == {
+        "event": "number", "digits": "0612345678", "text": numbers[0].text, "frame": 3}
+
+
+def test_session_guides_blank_frames_then_announces():
+    blank = cv2.cvtColor(page(), cv2.COLOR_GRAY2BGR)
+    frame = cv2.cvtColor(written(page()), cv2.COLOR_GRAY2BGR)
+    good = reading("2025550123", boxes=[(80 + 45 * i, 200, 35, 50) for i in range(10)])
+    session = camera.CameraSession(Script([good] * 10), region="US")
+    events = []
+    for i in range(20):
+        events += session.process(blank if i < 10 else frame, i, i / 15)
+    kinds = [e.event for e in events]
+    assert kinds == ["guidance", "number"]
+    assert events[0].message == "I see no writing." and events[0].to_json()["event"] == "guidance"
+    assert events[1].text.startswith("Two zero two, five five five, zero one two three")
+
+
+def test_cut_off_readings_do_not_vote():
+    frame = cv2.cvtColor(written(page()), cv2.COLOR_GRAY2BGR)
+    cut = reading("06123", boxes=[(480 + 32 * i, 200, 30, 45) for i in range(5)])
+    session = camera.CameraSession(Script([cut] * 12))
+    events = [e for i in range(12) for e in session.process(frame, i, i / 15)]
+    assert [e.event for e in events] == ["guidance"]
+    assert events[0].message == "The number is cut off on the right."
+
+
+# ---------------------------------------------------------------- the capture loop
+
+
+def write_video(path, frames, fps=15.0):
+    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, frames[0].shape[1::-1])
+    for f in frames:
+        w.write(f)
+    w.release()
+
+
+def test_run_survives_a_frame_that_raises_and_ends_at_video_end(tmp_path):
+    frame = cv2.cvtColor(written(page()), cv2.COLOR_GRAY2BGR)
+    path = tmp_path / "v.avi"
+    write_video(path, [frame] * 12)
+    good = reading("0612345678", boxes=[(80 + 45 * i, 200, 35, 50) for i in range(10)])
+    calls = {"n": 0}
+
+    def flaky(img):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("sensor glitch")
+        return good
+
+    err = io.StringIO()
+    events = []
+    summary = camera.run(str(path), camera.CameraSession(flaky), events.append, err=err)
+    assert summary.frames == 12 and summary.errors == 1 and summary.ended == "end of video"
+    assert "frame 1: skipped (RuntimeError: sensor glitch)" in err.getvalue()
+    assert [e.digits for e in events if e.event == "number"] == ["0612345678"]
+
+
+def test_missing_camera_and_bad_video(tmp_path):
+    with pytest.raises(camera.CameraError, match="video file not found"):
+        camera.open_capture(str(tmp_path / "none.avi"))
+    junk = tmp_path / "junk.avi"
+    junk.write_bytes(b"this is not a video")
+    with pytest.raises(camera.CameraError, match="not a video"):
+        camera.open_capture(str(junk))
+    with pytest.raises(camera.CameraError, match="camera 97 not found"):
+        camera.open_capture(97)
+
+
+class Unplugged:
+    """A capture whose camera is pulled out after `n` frames."""
+
+    def __init__(self, n, frame):
+        self.n, self.frame = n, frame
+
+    def read(self):
+        if self.n <= 0:
+            return False, None
+        self.n -= 1
+        return True, self.frame
+
+
+def test_live_camera_disconnect_is_retried_then_reported():
+    sleeps = []
+    got = list(camera.frames(Unplugged(3, np.zeros((4, 4), np.uint8)), live=True, sleep=sleeps.append))
+    assert [ok for ok, _ in got] == [True, True, True, False]
+    assert len(sleeps) == camera.DISCONNECT_RETRIES
