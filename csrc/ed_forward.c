@@ -120,14 +120,16 @@ void ed_log_softmax_q16(const int32_t *logits, uint32_t n, float *log_proba)
     }
 }
 
-/* One dense layer, processed ED_ROW_BLOCK rows at a time with accumulators on the stack. */
-static void ed_layer_forward(const ed_layer *layer, const uint8_t *x, uint8_t *h, int32_t *logits)
+/* One dense layer, processed ED_ROW_BLOCK rows at a time with accumulators on the stack;
+ * matvec is the model's kernel (ed_kernel.c), bit-exact with ed_matvec_s8. */
+static void ed_layer_forward(ed_matvec_fn matvec, const ed_layer *layer, const uint8_t *x,
+                             uint8_t *h, int32_t *logits)
 {
     int32_t acc[ED_ROW_BLOCK];
     uint32_t r0, o, nb;
     for (r0 = 0; r0 < layer->n_out; r0 += nb) {
         nb = layer->n_out - r0 < ED_ROW_BLOCK ? layer->n_out - r0 : ED_ROW_BLOCK;
-        ed_matvec_s8(layer->weights + (size_t)r0 * layer->n_in, x, layer->n_in, nb, acc);
+        matvec(layer->weights + (size_t)r0 * layer->n_in, x, layer->n_in, nb, acc);
         for (o = 0; o < nb; o++) {
             const uint32_t row = r0 + o;
             int64_t q = ed_requantize(acc[o] + ed_rd_i32(layer->bias + 4u * row),
@@ -147,6 +149,7 @@ static ed_status ed_forward_one(const ed_model *model, const uint8_t *x, int32_t
 {
     int32_t local_logits[ED_MAX_CLASSES];
     int32_t *out = logits != NULL ? logits : local_logits;
+    const ed_matvec_fn matvec = ed_kernel_fn(model->kernel);
     const uint8_t *in = x;
     uint8_t *bufs[2];
     uint32_t i, k;
@@ -154,10 +157,10 @@ static ed_status ed_forward_one(const ed_model *model, const uint8_t *x, int32_t
     bufs[0] = scratch;
     bufs[1] = scratch + model->max_hidden;
     for (i = 0; i + 1u < model->n_layers; i++) {
-        ed_layer_forward(&model->layers[i], in, bufs[i & 1u], NULL);
+        ed_layer_forward(matvec, &model->layers[i], in, bufs[i & 1u], NULL);
         in = bufs[i & 1u];
     }
-    ed_layer_forward(&model->layers[model->n_layers - 1u], in, NULL, out);
+    ed_layer_forward(matvec, &model->layers[model->n_layers - 1u], in, NULL, out);
     if (log_proba != NULL) {
         ed_log_softmax_q16(out, model->n_classes, log_proba);
     }

@@ -29,7 +29,50 @@ static inline int32_t ed_rd_i32(const uint8_t *p)
 #define ED_ROW_BLOCK 16u
 
 /* out[r] = sum_i w[r * n_in + i] * x[i] for r < n_rows.
- * w: int8 [n_rows][n_in] row-major; x: uint8 [n_in]; out: int32 [n_rows]. */
+ * w: int8 [n_rows][n_in] row-major; x: uint8 [n_in]; out: int32 [n_rows].
+ * ed_matvec_s8 is the portable reference loop; the SIMD kernels below have the same contract
+ * and give the same results bit for bit (n_in <= ED_MAX_WIDTH). */
+typedef void (*ed_matvec_fn)(const int8_t *w, const uint8_t *x, uint32_t n_in, uint32_t n_rows,
+                             int32_t *out);
 void ed_matvec_s8(const int8_t *w, const uint8_t *x, uint32_t n_in, uint32_t n_rows, int32_t *out);
+
+/* Which SIMD kernels this build compiles. Define ED_NO_SIMD to build the portable loop only.
+ * x86: per-function target attributes (GCC >= 8, clang >= 7), so no -m flags are needed.
+ * aarch64: NEON is baseline; sdot behind a target attribute, detected with getauxval (Linux).
+ * armv7: NEON only when the whole build targets it (-mfpu=neon), as Android armeabi-v7a does. */
+#if !defined(ED_NO_SIMD) && (defined(__x86_64__) || defined(__i386__)) &&                      \
+    ((defined(__clang__) && __clang_major__ >= 7) || (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 8))
+#define ED_HAVE_X86 1
+#endif
+#if !defined(ED_NO_SIMD) && (defined(__aarch64__) || (defined(__arm__) && defined(__ARM_NEON)))
+#define ED_HAVE_NEON 1
+#if defined(__aarch64__) && defined(__linux__) &&                                               \
+    (defined(__ARM_FEATURE_DOTPROD) || (defined(__clang__) && __clang_major__ >= 16) ||           \
+     (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 10))
+#define ED_HAVE_NEON_DOT 1
+#endif
+#endif
+
+#ifdef ED_HAVE_X86
+void ed_matvec_s8_avx2(const int8_t *w, const uint8_t *x, uint32_t n_in, uint32_t n_rows,
+                       int32_t *out);
+void ed_matvec_s8_vnni(const int8_t *w, const uint8_t *x, uint32_t n_in, uint32_t n_rows,
+                       int32_t *out);
+int ed_cpu_has_avx2(void);
+int ed_cpu_has_vnni(void);
+#endif
+#ifdef ED_HAVE_NEON
+void ed_matvec_s8_neon(const int8_t *w, const uint8_t *x, uint32_t n_in, uint32_t n_rows,
+                       int32_t *out);
+int ed_cpu_has_neon(void);
+#endif
+#ifdef ED_HAVE_NEON_DOT
+void ed_matvec_s8_neon_dot(const int8_t *w, const uint8_t *x, uint32_t n_in, uint32_t n_rows,
+                           int32_t *out);
+int ed_cpu_has_neon_dot(void);
+#endif
+
+/* The kernel function for a model's ed_kernel; the portable loop for anything unknown. */
+ed_matvec_fn ed_kernel_fn(uint32_t kernel);
 
 #endif /* ED_INTERNAL_H */

@@ -23,6 +23,8 @@ static const char *const ed_status_strings[ED_STATUS_COUNT] = {
     "a section is misaligned, overlapping, or outside the blob",
     "a requantisation multiplier, shift or bias is out of range",
     "scratch or output buffer too small",
+    ("EDGEDIGITS_KERNEL names an unknown kernel or one this build or CPU lacks "
+     "(expected portable, avx2, vnni, neon or neon_dot)"),
 };
 
 const char *ed_status_str(ed_status status)
@@ -76,6 +78,7 @@ ed_status ed_model_load(ed_model *model, const uint8_t *blob, size_t len)
     uint64_t table_end, prev_end, len64 = (uint64_t)len;
     uint32_t stored_crc;
     ed_status st;
+    ed_kernel kernel;
 
     if (model == NULL || blob == NULL) {
         return ED_ERR_NULL;
@@ -168,6 +171,11 @@ ed_status ed_model_load(ed_model *model, const uint8_t *blob, size_t len)
     model->n_input = ED_INPUT_SIZE;
     model->n_classes = model->layers[n_layers - 1u].n_out;
     model->crc32 = stored_crc;
+    st = ed_kernel_select(&kernel);
+    if (st != ED_OK) {
+        return st;
+    }
+    model->kernel = (uint32_t)kernel;
     return ED_OK;
 }
 

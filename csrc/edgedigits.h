@@ -54,6 +54,7 @@ typedef enum {
     ED_ERR_LAYOUT,      /* a section is misaligned, overlaps, or lies outside the blob */
     ED_ERR_PARAM,       /* a requantisation multiplier, shift or bias is out of range */
     ED_ERR_BUFFER,      /* scratch or output buffer too small */
+    ED_ERR_KERNEL,      /* EDGEDIGITS_KERNEL or a requested kernel is unknown or unsupported here */
     ED_STATUS_COUNT     /* number of status codes; not a status */
 } ed_status;
 
@@ -82,6 +83,7 @@ typedef struct {
     const uint8_t *meta; /* UTF-8 JSON metadata, not NUL-terminated */
     uint32_t meta_len;
     ed_layer layers[ED_MAX_LAYERS];
+    uint32_t kernel; /* ed_kernel used by the forward pass; set by ed_model_load */
 } ed_model;
 
 /* CRC-32 (IEEE 802.3, reflected, as zlib's crc32) of len bytes. */
@@ -128,6 +130,46 @@ void ed_log_softmax_q16(const int32_t *logits, uint32_t n, float *log_proba);
 
 /* The sigmoid table, ED_SIGMOID_LUT_SIZE entries (read-only). */
 const uint8_t *ed_sigmoid_lut(void);
+
+/* --- int8 matvec kernels and their run-time dispatch (csrc/ed_kernel.c) ---
+ *
+ * One build holds every kernel its target can have; ed_model_load picks one per model: the
+ * fastest the CPU supports, or the one named by the environment variable EDGEDIGITS_KERNEL
+ * (portable|avx2|vnni|neon|neon_dot), which is an error (ED_ERR_KERNEL) if this build or CPU
+ * lacks it. No state is cached: the choice lives in ed_model.kernel. Every kernel gives the
+ * same int32 results as the portable loop, bit for bit. */
+typedef enum {
+    ED_KERNEL_PORTABLE = 0, /* plain C99 loop: the reference and the fallback */
+    ED_KERNEL_AVX2,         /* x86: AVX2 (vpmaddubsw on split inputs, nothing saturates) */
+    ED_KERNEL_VNNI,         /* x86: AVX-512 VNNI (vpdpbusd, int32 accumulate) */
+    ED_KERNEL_NEON,         /* aarch64, or armv7 built with NEON: 16-bit products */
+    ED_KERNEL_NEON_DOT,     /* aarch64 with the dot-product extension (sdot) */
+    ED_KERNEL_COUNT         /* number of kernels; not a kernel */
+} ed_kernel;
+
+#define ED_KERNEL_ENV "EDGEDIGITS_KERNEL"
+
+/* "portable", "avx2", "vnni", "neon", "neon_dot"; "unknown" outside the enum. Never NULL. */
+const char *ed_kernel_name(ed_kernel kernel);
+
+/* Non-zero when the kernel is compiled into this build and the running CPU can execute it. */
+int ed_kernel_supported(ed_kernel kernel);
+
+/* The fastest supported kernel. */
+ed_kernel ed_kernel_best(void);
+
+/* The kernel ed_model_load will choose: EDGEDIGITS_KERNEL if set and non-empty, else the
+ * best. ED_ERR_KERNEL if the variable names an unknown or unsupported kernel. */
+ed_status ed_kernel_select(ed_kernel *kernel);
+
+/* Make a loaded model use `kernel`; ED_ERR_KERNEL (model unchanged) if it is not supported. */
+ed_status ed_model_set_kernel(ed_model *model, ed_kernel kernel);
+
+/* out[r] = sum_i w[r * n_in + i] * x[i] for r < n_rows, with the given kernel.
+ * w: int8 [n_rows][n_in] row-major; x: uint8 [n_in]; out: int32 [n_rows]; n_in <= ED_MAX_WIDTH.
+ * ED_ERR_KERNEL if the kernel is not supported, ED_ERR_DIMS if n_in is too large. */
+ed_status ed_matvec_s8_kernel(ed_kernel kernel, const int8_t *w, const uint8_t *x, uint32_t n_in,
+                              uint32_t n_rows, int32_t *out);
 
 #ifdef __cplusplus
 }

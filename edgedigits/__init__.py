@@ -10,13 +10,14 @@ import threading
 
 import numpy as np
 
+from .kernels import kernel_name
 from .model import Model, default_model_path, load_model
 from .modelfile import ModelFormatError
 from .reading import Reading
 from .reader import read_number, read_numbers
 
 __all__ = [
-    "Model", "ModelFormatError", "Reading", "default_model_path", "load_model",
+    "Model", "ModelFormatError", "Reading", "default_model_path", "kernel_name", "load_model",
     "predict_digit", "predict_digits", "predict_log_proba", "read_number", "read_numbers",
 ]
 __version__ = "0.1.0"

@@ -1,7 +1,8 @@
 """cffi out-of-line API-mode builder for edgedigits._core (named in setup.py's cffi_modules).
 
-Compiles the portable C99 sources in csrc/ into the extension. No -march or other flags that
-tie the binary to the build machine.
+Compiles the C99 sources in csrc/ into the extension. No -march or other flags that tie the
+binary to the build machine: the SIMD kernels carry per-function target attributes and are
+chosen at run time (csrc/ed_kernel.c), so one build runs everywhere.
 """
 import os
 import sys
@@ -12,7 +13,8 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 _ROOT = os.path.dirname(_HERE)
 # Relative to the project root, where setup.py runs: setuptools rejects absolute source paths.
 CSRC = "csrc"
-SOURCES = [os.path.join(CSRC, name) for name in ("ed_model.c", "ed_forward.c")]
+SOURCES = [os.path.join(CSRC, name) for name in (
+    "ed_model.c", "ed_forward.c", "ed_kernel.c", "kernels/ed_matvec_x86.c", "kernels/ed_matvec_neon.c")]
 
 ffibuilder = FFI()
 with open(os.path.join(_HERE, "_core.cdef")) as f:

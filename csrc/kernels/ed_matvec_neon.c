@@ -1,0 +1,166 @@
+/*
+ * ed_matvec_neon.c - int8 matvec kernels for Arm: NEON (aarch64, or armv7 built with NEON)
+ * and the dot-product extension (aarch64 udot, chosen at run time from getauxval(AT_HWCAP)).
+ *
+ * Contract (as ed_matvec_s8, the portable reference): out[r] = sum_i w[r][i] * x[i]
+ *   w:   int8  [n_rows][n_in], row-major;  x: uint8 [n_in];  out: int32 [n_rows]
+ *
+ * NEON has no u8 x s8 multiply, so the weights are made unsigned by flipping their top bit:
+ * w ^ 0x80 = w + 128 as a uint8 in [0, 255], and then
+ *   sum_i (w[i] + 128) * x[i] = sum_i w[i] * x[i] + 128 * sum_i x[i].
+ * The unsigned sum is below 4096 * 255 * 255 < 2^28, so nothing wraps, and subtracting
+ * 128 * sum(x) (computed once per call, shared by all rows) gives the exact result.
+ * Rows go in groups of four that share every load of x.
+ */
+#include "../ed_internal.h"
+
+#ifdef ED_HAVE_NEON
+
+#include <arm_neon.h>
+
+#ifdef ED_HAVE_NEON_DOT
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1UL << 20) /* Linux arch/arm64/include/uapi/asm/hwcap.h */
+#endif
+#if defined(__clang__)
+#define ED_TARGET_DOT __attribute__((target("dotprod")))
+#else
+#define ED_TARGET_DOT __attribute__((target("arch=armv8.2-a+dotprod")))
+#endif
+#endif
+
+/* NEON is part of aarch64; on armv7 this file is compiled only when the build targets NEON. */
+int ed_cpu_has_neon(void)
+{
+    return 1;
+}
+
+static uint32_t ed_hsum_u32(uint32x4_t a)
+{
+#if defined(__aarch64__)
+    return vaddvq_u32(a);
+#else
+    uint32x2_t s = vadd_u32(vget_low_u32(a), vget_high_u32(a));
+    return vget_lane_u32(vpadd_u32(s, s), 0);
+#endif
+}
+
+/* 128 * sum of x[0..n_vec), n_vec a multiple of 16 (< 2^21, fits int32). */
+static int32_t ed_x_offset(const uint8_t *x, uint32_t n_vec)
+{
+    uint32x4_t s = vdupq_n_u32(0);
+    uint32_t i;
+    for (i = 0; i < n_vec; i += 16u) {
+        s = vpadalq_u16(s, vpaddlq_u8(vld1q_u8(x + i)));
+    }
+    return (int32_t)(ed_hsum_u32(s) * 128u);
+}
+
+/* sum_{i >= i0} w[i] * x[i]: the scalar tail past the last full vector. */
+static int32_t ed_dot_tail(const int8_t *w, const uint8_t *x, uint32_t i0, uint32_t n_in)
+{
+    int32_t sum = 0;
+    uint32_t i;
+    for (i = i0; i < n_in; i++) {
+        sum += (int32_t)w[i] * (int32_t)x[i];
+    }
+    return sum;
+}
+
+/* w ^ 0x80, 16 weights as unsigned bytes */
+#define ED_FLIP(wp) veorq_u8(vreinterpretq_u8_s8(vld1q_s8(wp)), flip)
+
+/* Finish row k of a group: unsigned vector sum minus the offset, plus the scalar tail. */
+#define ED_FINISH(k, acc)                                                                          \
+    out[k] = (int32_t)ed_hsum_u32(acc) - offset + ed_dot_tail(w##k, x, n_vec, n_in)
+
+/* --- NEON: vmull_u8 (u8 x u8 -> u16, <= 65025, exact) and pairwise widening adds into u32.
+ * Per 16 weights and row: 1 eor, 2 umull, 2 uadalp. */
+#define ED_NEON_STEP(acc, wp)                                                                      \
+    do {                                                                                           \
+        const uint8x16_t wv_ = ED_FLIP(wp);                                                        \
+        acc = vpadalq_u16(acc, vmull_u8(vget_low_u8(wv_), xlo));                                   \
+        acc = vpadalq_u16(acc, vmull_u8(vget_high_u8(wv_), xhi));                                  \
+    } while (0)
+
+void ed_matvec_s8_neon(const int8_t *w, const uint8_t *x, uint32_t n_in, uint32_t n_rows,
+                       int32_t *out)
+{
+    const uint8x16_t flip = vdupq_n_u8(0x80);
+    const uint32_t n_vec = n_in & ~15u;
+    const int32_t offset = ed_x_offset(x, n_vec);
+    uint32_t r = 0, i;
+    for (; r + 4u <= n_rows; r += 4u, out += 4) {
+        const int8_t *w0 = w + (size_t)r * n_in, *w1 = w0 + n_in, *w2 = w1 + n_in, *w3 = w2 + n_in;
+        uint32x4_t a0 = vdupq_n_u32(0), a1 = a0, a2 = a0, a3 = a0;
+        for (i = 0; i < n_vec; i += 16u) {
+            const uint8x16_t xv = vld1q_u8(x + i);
+            const uint8x8_t xlo = vget_low_u8(xv), xhi = vget_high_u8(xv);
+            ED_NEON_STEP(a0, w0 + i);
+            ED_NEON_STEP(a1, w1 + i);
+            ED_NEON_STEP(a2, w2 + i);
+            ED_NEON_STEP(a3, w3 + i);
+        }
+        ED_FINISH(0, a0);
+        ED_FINISH(1, a1);
+        ED_FINISH(2, a2);
+        ED_FINISH(3, a3);
+    }
+    for (; r < n_rows; r++, out++) {
+        const int8_t *w0 = w + (size_t)r * n_in;
+        uint32x4_t a0 = vdupq_n_u32(0);
+        for (i = 0; i < n_vec; i += 16u) {
+            const uint8x16_t xv = vld1q_u8(x + i);
+            const uint8x8_t xlo = vget_low_u8(xv), xhi = vget_high_u8(xv);
+            ED_NEON_STEP(a0, w0 + i);
+        }
+        ED_FINISH(0, a0);
+    }
+}
+
+#ifdef ED_HAVE_NEON_DOT
+int ed_cpu_has_neon_dot(void)
+{
+    return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+}
+
+/* --- dot product: udot adds four u8 x u8 products into each u32 lane (exact).
+ * Per 16 weights and row: 1 eor, 1 udot. */
+ED_TARGET_DOT void ed_matvec_s8_neon_dot(const int8_t *w, const uint8_t *x, uint32_t n_in,
+                                         uint32_t n_rows, int32_t *out)
+{
+    const uint8x16_t flip = vdupq_n_u8(0x80);
+    const uint32_t n_vec = n_in & ~15u;
+    const int32_t offset = ed_x_offset(x, n_vec);
+    uint32_t r = 0, i;
+    for (; r + 4u <= n_rows; r += 4u, out += 4) {
+        const int8_t *w0 = w + (size_t)r * n_in, *w1 = w0 + n_in, *w2 = w1 + n_in, *w3 = w2 + n_in;
+        uint32x4_t a0 = vdupq_n_u32(0), a1 = a0, a2 = a0, a3 = a0;
+        for (i = 0; i < n_vec; i += 16u) {
+            const uint8x16_t xv = vld1q_u8(x + i);
+            a0 = vdotq_u32(a0, ED_FLIP(w0 + i), xv);
+            a1 = vdotq_u32(a1, ED_FLIP(w1 + i), xv);
+            a2 = vdotq_u32(a2, ED_FLIP(w2 + i), xv);
+            a3 = vdotq_u32(a3, ED_FLIP(w3 + i), xv);
+        }
+        ED_FINISH(0, a0);
+        ED_FINISH(1, a1);
+        ED_FINISH(2, a2);
+        ED_FINISH(3, a3);
+    }
+    for (; r < n_rows; r++, out++) {
+        const int8_t *w0 = w + (size_t)r * n_in;
+        uint32x4_t a0 = vdupq_n_u32(0);
+        for (i = 0; i < n_vec; i += 16u) {
+            a0 = vdotq_u32(a0, ED_FLIP(w0 + i), vld1q_u8(x + i));
+        }
+        ED_FINISH(0, a0);
+    }
+}
+#endif /* ED_HAVE_NEON_DOT */
+
+#else
+/* ISO C forbids an empty translation unit. */
+typedef int ed_matvec_neon_unused;
+#endif /* ED_HAVE_NEON */

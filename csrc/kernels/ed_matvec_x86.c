@@ -1,0 +1,208 @@
+/*
+ * ed_matvec_x86.c - int8 matvec kernels for x86: AVX2 and AVX-512 VNNI.
+ *
+ * Built without any -m flag: each kernel carries its own target attribute, so one binary runs
+ * on every x86-64 CPU, and ed_cpu_has_*() (cpuid through __builtin_cpu_supports, which also
+ * checks that the OS saves the wide registers) say whether the running CPU may call it.
+ *
+ * Contract (as ed_matvec_s8, the portable reference): out[r] = sum_i w[r][i] * x[i]
+ *   w:   int8  [n_rows][n_in], row-major (weights are -127..127; -128 would be exact too)
+ *   x:   uint8 [n_in]
+ *   out: int32 [n_rows]; n_in <= ED_MAX_WIDTH = 4096, so |sum| <= 4096 * 128 * 255 < 2^31.
+ * Integer sums are exact in any order, so each kernel is bit-exact with the portable loop.
+ * Rows go in groups of four that share every load of x; the four sums are reduced together.
+ */
+#include "../ed_internal.h"
+
+#ifdef ED_HAVE_X86
+
+#include <immintrin.h>
+
+#define ED_TARGET_AVX2 __attribute__((target("avx2")))
+#define ED_TARGET_VNNI __attribute__((target("avx2,avx512f,avx512bw,avx512vnni")))
+
+/* The AVX2 kernel accumulates the low input bits in int16 lanes; see ed_avx2_rows4. */
+typedef char ed_assert_width_fits_int16_lanes[ED_MAX_WIDTH <= 4096u ? 1 : -1];
+
+int ed_cpu_has_avx2(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") != 0;
+}
+
+int ed_cpu_has_vnni(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") != 0 && __builtin_cpu_supports("avx512f") != 0 &&
+           __builtin_cpu_supports("avx512bw") != 0 && __builtin_cpu_supports("avx512vnni") != 0;
+}
+
+/* sum_{i >= i0} w[i] * x[i]: the scalar tail past the last full vector. */
+static int32_t ed_dot_tail(const int8_t *w, const uint8_t *x, uint32_t i0, uint32_t n_in)
+{
+    int32_t sum = 0;
+    uint32_t i;
+    for (i = i0; i < n_in; i++) {
+        sum += (int32_t)w[i] * (int32_t)x[i];
+    }
+    return sum;
+}
+
+/* Lane k of the result is the sum of the eight int32 lanes of the k-th argument. */
+static inline ED_TARGET_AVX2 __m128i ed_hsum4_avx2(__m256i a, __m256i b, __m256i c, __m256i d)
+{
+    __m256i ab = _mm256_hadd_epi32(a, b);     /* per 128-bit half: a01 a23 b01 b23 */
+    __m256i cd = _mm256_hadd_epi32(c, d);     /* c01 c23 d01 d23 */
+    __m256i abcd = _mm256_hadd_epi32(ab, cd); /* a0123 b0123 c0123 d0123 */
+    return _mm_add_epi32(_mm256_castsi256_si128(abcd), _mm256_extracti128_si256(abcd, 1));
+}
+
+/* --- AVX2 ---
+ * vpmaddubsw multiplies u8 x s8 and adds pairs into int16 with saturation: 255 * 127 * 2 =
+ * 64770 would saturate. So x is split as x = 2 * (x >> 1) + (x & 1):
+ *   hi = maddubs(x >> 1, w): |pair| <= 2 * 127 * 128 = 32512, no saturation; widened at once
+ *        to int32 by vpmaddwd with 2 (which also applies the factor 2);
+ *   lo = maddubs(x & 1, w):  |pair| <= 2 * 128 = 256, kept in int16 lanes for the whole row:
+ *        at most 4096 / 32 = 128 steps, |lo| <= 128 * 256 = 32768, and only negative sums can
+ *        reach that bound (-32768 fits); widened once at the end by vpmaddwd with 1.
+ * Per 32 weights and row: 2 vpmaddubsw, 1 vpmaddwd, 2 adds. */
+#define ED_AVX2_STEP(hi, lo, wp)                                                                   \
+    do {                                                                                           \
+        const __m256i wv_ = _mm256_loadu_si256((const __m256i *)(const void *)(wp));               \
+        hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_maddubs_epi16(xh, wv_), twos));         \
+        lo = _mm256_add_epi16(lo, _mm256_maddubs_epi16(xl, wv_));                                  \
+    } while (0)
+
+static ED_TARGET_AVX2 void ed_avx2_rows4(const int8_t *w, const uint8_t *x, uint32_t n_in,
+                                         int32_t *out)
+{
+    const __m256i ones = _mm256_set1_epi16(1), twos = _mm256_set1_epi16(2);
+    const __m256i low7 = _mm256_set1_epi8(0x7f), bit0 = _mm256_set1_epi8(1);
+    const int8_t *w0 = w, *w1 = w + n_in, *w2 = w1 + n_in, *w3 = w2 + n_in;
+    __m256i hi0 = _mm256_setzero_si256(), hi1 = hi0, hi2 = hi0, hi3 = hi0;
+    __m256i lo0 = hi0, lo1 = hi0, lo2 = hi0, lo3 = hi0;
+    __m128i sums;
+    uint32_t i;
+    for (i = 0; i + 32u <= n_in; i += 32u) {
+        const __m256i xv = _mm256_loadu_si256((const __m256i *)(const void *)(x + i));
+        const __m256i xh = _mm256_and_si256(_mm256_srli_epi16(xv, 1), low7);
+        const __m256i xl = _mm256_and_si256(xv, bit0);
+        ED_AVX2_STEP(hi0, lo0, w0 + i);
+        ED_AVX2_STEP(hi1, lo1, w1 + i);
+        ED_AVX2_STEP(hi2, lo2, w2 + i);
+        ED_AVX2_STEP(hi3, lo3, w3 + i);
+    }
+    sums = ed_hsum4_avx2(_mm256_add_epi32(hi0, _mm256_madd_epi16(lo0, ones)),
+                         _mm256_add_epi32(hi1, _mm256_madd_epi16(lo1, ones)),
+                         _mm256_add_epi32(hi2, _mm256_madd_epi16(lo2, ones)),
+                         _mm256_add_epi32(hi3, _mm256_madd_epi16(lo3, ones)));
+    _mm_storeu_si128((__m128i *)(void *)out, sums);
+    if (i < n_in) {
+        out[0] += ed_dot_tail(w0, x, i, n_in);
+        out[1] += ed_dot_tail(w1, x, i, n_in);
+        out[2] += ed_dot_tail(w2, x, i, n_in);
+        out[3] += ed_dot_tail(w3, x, i, n_in);
+    }
+}
+
+static ED_TARGET_AVX2 int32_t ed_avx2_row(const int8_t *w, const uint8_t *x, uint32_t n_in)
+{
+    const __m256i ones = _mm256_set1_epi16(1), twos = _mm256_set1_epi16(2);
+    const __m256i low7 = _mm256_set1_epi8(0x7f), bit0 = _mm256_set1_epi8(1);
+    const __m256i zero = _mm256_setzero_si256();
+    __m256i hi = zero, lo = zero;
+    uint32_t i;
+    for (i = 0; i + 32u <= n_in; i += 32u) {
+        const __m256i xv = _mm256_loadu_si256((const __m256i *)(const void *)(x + i));
+        const __m256i xh = _mm256_and_si256(_mm256_srli_epi16(xv, 1), low7);
+        const __m256i xl = _mm256_and_si256(xv, bit0);
+        ED_AVX2_STEP(hi, lo, w + i);
+    }
+    hi = _mm256_add_epi32(hi, _mm256_madd_epi16(lo, ones));
+    return _mm_cvtsi128_si32(ed_hsum4_avx2(hi, zero, zero, zero)) + ed_dot_tail(w, x, i, n_in);
+}
+
+ED_TARGET_AVX2 void ed_matvec_s8_avx2(const int8_t *w, const uint8_t *x, uint32_t n_in,
+                                      uint32_t n_rows, int32_t *out)
+{
+    uint32_t r = 0;
+    for (; r + 4u <= n_rows; r += 4u) {
+        ed_avx2_rows4(w + (size_t)r * n_in, x, n_in, out + r);
+    }
+    for (; r < n_rows; r++) {
+        out[r] = ed_avx2_row(w + (size_t)r * n_in, x, n_in);
+    }
+}
+
+/* --- AVX-512 VNNI ---
+ * vpdpbusd adds four u8 x s8 products into each int32 lane, without saturation (that is
+ * vpdpbusds), so it is exact. The last partial vector uses masked loads (zeros past n_in,
+ * and no read past the end of a row). Per 64 weights and row: 1 vpdpbusd. */
+static ED_TARGET_VNNI __m512i ed_vnni_tail_x(const uint8_t *x, uint32_t i, uint32_t n_in,
+                                             __mmask64 *mask)
+{
+    *mask = (~(__mmask64)0) >> (64u - (n_in - i));
+    return _mm512_maskz_loadu_epi8(*mask, x + i);
+}
+
+static ED_TARGET_VNNI __m256i ed_fold512(__m512i a)
+{
+    return _mm256_add_epi32(_mm512_castsi512_si256(a), _mm512_extracti64x4_epi64(a, 1));
+}
+
+static ED_TARGET_VNNI void ed_vnni_rows4(const int8_t *w, const uint8_t *x, uint32_t n_in,
+                                         int32_t *out)
+{
+    const int8_t *w0 = w, *w1 = w + n_in, *w2 = w1 + n_in, *w3 = w2 + n_in;
+    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+    uint32_t i;
+    for (i = 0; i + 64u <= n_in; i += 64u) {
+        const __m512i xv = _mm512_loadu_si512(x + i);
+        a0 = _mm512_dpbusd_epi32(a0, xv, _mm512_loadu_si512(w0 + i));
+        a1 = _mm512_dpbusd_epi32(a1, xv, _mm512_loadu_si512(w1 + i));
+        a2 = _mm512_dpbusd_epi32(a2, xv, _mm512_loadu_si512(w2 + i));
+        a3 = _mm512_dpbusd_epi32(a3, xv, _mm512_loadu_si512(w3 + i));
+    }
+    if (i < n_in) {
+        __mmask64 m;
+        const __m512i xv = ed_vnni_tail_x(x, i, n_in, &m);
+        a0 = _mm512_dpbusd_epi32(a0, xv, _mm512_maskz_loadu_epi8(m, w0 + i));
+        a1 = _mm512_dpbusd_epi32(a1, xv, _mm512_maskz_loadu_epi8(m, w1 + i));
+        a2 = _mm512_dpbusd_epi32(a2, xv, _mm512_maskz_loadu_epi8(m, w2 + i));
+        a3 = _mm512_dpbusd_epi32(a3, xv, _mm512_maskz_loadu_epi8(m, w3 + i));
+    }
+    _mm_storeu_si128((__m128i *)(void *)out,
+                     ed_hsum4_avx2(ed_fold512(a0), ed_fold512(a1), ed_fold512(a2), ed_fold512(a3)));
+}
+
+static ED_TARGET_VNNI int32_t ed_vnni_row(const int8_t *w, const uint8_t *x, uint32_t n_in)
+{
+    __m512i a = _mm512_setzero_si512();
+    uint32_t i;
+    for (i = 0; i + 64u <= n_in; i += 64u) {
+        a = _mm512_dpbusd_epi32(a, _mm512_loadu_si512(x + i), _mm512_loadu_si512(w + i));
+    }
+    if (i < n_in) {
+        __mmask64 m;
+        const __m512i xv = ed_vnni_tail_x(x, i, n_in, &m);
+        a = _mm512_dpbusd_epi32(a, xv, _mm512_maskz_loadu_epi8(m, w + i));
+    }
+    return _mm512_reduce_add_epi32(a);
+}
+
+ED_TARGET_VNNI void ed_matvec_s8_vnni(const int8_t *w, const uint8_t *x, uint32_t n_in,
+                                      uint32_t n_rows, int32_t *out)
+{
+    uint32_t r = 0;
+    for (; r + 4u <= n_rows; r += 4u) {
+        ed_vnni_rows4(w + (size_t)r * n_in, x, n_in, out + r);
+    }
+    for (; r < n_rows; r++) {
+        out[r] = ed_vnni_row(w + (size_t)r * n_in, x, n_in);
+    }
+}
+
+#else
+/* ISO C forbids an empty translation unit. */
+typedef int ed_matvec_x86_unused;
+#endif
