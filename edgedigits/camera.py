@@ -52,7 +52,7 @@ VOTE_WINDOW = 10           # frames remembered (empty frames count, so old readi
 STABLE_FRAMES = 4          # readings of the same length needed to announce
 STABLE_SHARE = 0.75        # of those, the share that must agree on each digit
 STRONG_FRAMES = 7          # readings needed to announce a number one or two digits from one said
-NEAR_DIGITS = 2            # "one or two digits from": Hamming distance at equal length
+NEAR_DIGITS = 2            # "one or two digits from": edit distance (changed, missed, extra)
 MIN_ALTERNATIVE = 0.02     # alternatives below this averaged probability are dropped
 # --- guidance ---
 GUIDANCE_PERSIST_FRAMES = 3
@@ -257,12 +257,20 @@ def _regroup(groups: tuple[str, ...], digits: str) -> tuple[str, ...]:
     return tuple(out) if pos == len(digits) else (digits,)
 
 
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance: digits changed, dropped or added between two readings."""
+    prev = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        cur = [i]
+        for j, y in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
+        prev = cur
+    return prev[-1]
+
+
 def near(a: str, b: str, max_diff: int = NEAR_DIGITS) -> bool:
-    """Two numbers one or two digits apart (a flickering digit), or one cut short of the other."""
-    if len(a) == len(b):
-        return sum(x != y for x, y in zip(a, b)) <= max_diff
-    short, long_ = sorted((a, b), key=len)
-    return len(long_) - len(short) <= max_diff and short in long_
+    """Two numbers one or two digits apart: a flickering, missed or doubled digit."""
+    return edit_distance(a, b) <= max_diff
 
 
 class GuidanceLimiter:

@@ -56,6 +56,7 @@ class WordTable:
     may_be: str                        # "the {ordinal} digit may be {choices}"
     unclear: str                       # one candidate only: "the {ordinal} digit is unclear, maybe {choice}"
     more_unclear: str                  # "{n} more digits are unclear"
+    more_unclear_one: str              # "one more digit is unclear"
     or_word: str                       # "or"
     reasons: dict[str, str]            # REASON_* code -> advice
     cannot_read: str                   # reason unknown or missing
@@ -73,6 +74,7 @@ _EN = WordTable(
     may_be="the {ordinal} digit may be {choices}",
     unclear="the {ordinal} digit is unclear, maybe {choice}",
     more_unclear="{n} more digits are unclear",
+    more_unclear_one="one more digit is unclear",
     or_word="or",
     reasons={
         REASON_NO_WRITING: "I see no writing",
@@ -105,6 +107,7 @@ _NL = WordTable(
     may_be="het {ordinal} cijfer is misschien {choices}",
     unclear="het {ordinal} cijfer is onduidelijk, misschien {choice}",
     more_unclear="nog {n} cijfers zijn onduidelijk",
+    more_unclear_one="nog één cijfer is onduidelijk",
     or_word="of",
     reasons={
         REASON_NO_WRITING: "ik zie geen schrift",
@@ -137,6 +140,7 @@ _DE = WordTable(
     may_be="die {ordinal} Ziffer ist vielleicht {choices}",
     unclear="die {ordinal} Ziffer ist undeutlich, vielleicht {choice}",
     more_unclear="{n} weitere Ziffern sind undeutlich",
+    more_unclear_one="eine weitere Ziffer ist undeutlich",
     or_word="oder",
     reasons={
         REASON_NO_WRITING: "ich sehe keine Schrift",
@@ -169,6 +173,7 @@ _FR = WordTable(
     may_be="le {ordinal} chiffre est peut-être {choices}",
     unclear="le {ordinal} chiffre n'est pas clair, peut-être {choice}",
     more_unclear="{n} autres chiffres ne sont pas clairs",
+    more_unclear_one="un autre chiffre n'est pas clair",
     or_word="ou",
     reasons={
         REASON_NO_WRITING: "je ne vois pas d'écriture",
@@ -196,7 +201,7 @@ WORD_TABLES: dict[str, WordTable] = {"en": _EN, "nl": _NL, "de": _DE, "fr": _FR}
 _TOKENS = WordTable(
     digits=tuple("0123456789"), articles=("",) * 10, ordinals=_EN.ordinals,
     ordinal_other=_EN.ordinal_other, may_be=_EN.may_be, unclear=_EN.unclear,
-    more_unclear=_EN.more_unclear, or_word=_EN.or_word, reasons=_EN.reasons,
+    more_unclear=_EN.more_unclear, more_unclear_one=_EN.more_unclear_one, or_word=_EN.or_word, reasons=_EN.reasons,
     cannot_read=_EN.cannot_read, problems=_EN.problems, native=False,
 )
 
@@ -291,8 +296,9 @@ def uncertain_sentences(reading: Reading, lang: str = "en") -> list[str]:
         else:
             listed = ", ".join(words[:-1]) + f" {table.or_word} " + words[-1]
             out.append(_sentence(table.may_be.format(ordinal=ordinal(position, lang), choices=listed)))
-    if len(positions) > MAX_SPOKEN_UNCERTAIN:
-        out.append(_sentence(table.more_unclear.format(n=len(positions) - MAX_SPOKEN_UNCERTAIN)))
+    more = len(positions) - MAX_SPOKEN_UNCERTAIN
+    if more > 0:
+        out.append(_sentence(table.more_unclear_one if more == 1 else table.more_unclear.format(n=more)))
     return out
 
 

@@ -262,3 +262,48 @@ def test_live_camera_disconnect_is_retried_then_reported():
     got = list(camera.frames(Unplugged(3, np.zeros((4, 4), np.uint8)), live=True, sleep=sleeps.append))
     assert [ok for ok, _ in got] == [True, True, True, False]
     assert len(sleeps) == camera.DISCONNECT_RETRIES
+
+
+# ---------------------------------------------------------------- end to end, real reader
+
+
+@pytest.fixture(scope="module")
+def synth_video(tmp_path_factory, request):
+    request.getfixturevalue("mnist_test")  # skips with a reason where MNIST is absent
+    sys.path.insert(0, TOOLS)
+    try:
+        import synth_video as sv
+    finally:
+        sys.path.remove(TOOLS)
+    return sv.write_video(str(tmp_path_factory.mktemp("video") / "cam.avi"), seed=0)
+
+
+def test_camera_mode_on_generated_video(synth_video):
+    proc = subprocess.run([sys.executable, "-m", "edgedigits.cli", "camera", "--video", synth_video.path,
+                           "--json"], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    numbers = [e for e in events if e["event"] == "number"]
+    assert len(numbers) == 1, events
+    number = numbers[0]
+    assert number["digits"] == synth_video.digits == "0612345678"
+    assert number["text"].startswith("Zero six, one two three four, five six seven eight.")
+    assert set(number) == {"event", "digits", "text", "frame"}
+    # announced during the steady part, after guidance for the blank page and the blurred approach
+    assert synth_video.first_steady_frame <= number["frame"] < synth_video.frames
+    guidance = [e for e in events if e["event"] == "guidance"]
+    assert guidance and all(set(g) == {"event", "message", "frame"} for g in guidance)
+    assert guidance[0]["frame"] < number["frame"]
+    said = [g["message"] for g in guidance if g["frame"] < number["frame"]]
+    assert "I see no writing." in said and "Hold the phone steady." in said
+    assert "end of video" in proc.stderr
+
+
+def test_camera_cli_errors(tmp_path):
+    def cam(*args):
+        return subprocess.run([sys.executable, "-m", "edgedigits.cli", "camera", *args],
+                              capture_output=True, text=True, timeout=120, cwd=ROOT)
+    proc = cam("--video", str(tmp_path / "missing.avi"))
+    assert proc.returncode == 2 and "video file not found" in proc.stderr
+    proc = cam("--device", "97")
+    assert proc.returncode == 2 and "camera 97 not found" in proc.stderr and "Traceback" not in proc.stderr

@@ -30,7 +30,7 @@ import synth_photos  # noqa: E402  (a sibling script, not a package)
 FRAME_W, FRAME_H = 640, 480
 FPS = 15.0
 BLANK_FRAMES = 12
-APPROACH_FRAMES = 18
+APPROACH_FRAMES = 30
 STEADY_FRAMES = 30
 # At reading distance the written line fills this fraction of the frame width.
 LINE_FILL = 0.70
