@@ -124,7 +124,9 @@ def _espeak_problem(proc: subprocess.CompletedProcess) -> str | None:
     if proc.returncode != 0:
         return (errors or lines or [f"exit status {proc.returncode}"])[-1]
     if errors:
-        return errors[-1] if "ALSA" not in errors[-1] else "no sound device"
+        if any("ALSA" in line or "PCM" in line for line in lines):
+            return "no sound device"
+        return errors[-1]
     return None
 
 

@@ -1,0 +1,119 @@
+"""Camera-mode benchmark: from the first steady frame to the announcement, in frames and ms.
+
+    python tools/bench.py camera [--videos 8] [--seed 0] [--model default|logreg|PATH]
+
+Generates --videos camera videos with tools/synth_video.py (seeds seed, seed+1, ...: blank page,
+blurred approach, then a steady number with hand jitter; MNIST test digits, so EDGEDIGITS_DATA
+must be set), and runs camera mode on each, in process, as `edgedigits camera --video` does
+(decoding included). Per video:
+    frames    announcement frame - first steady frame (0: announced on the first steady frame);
+    video ms  those frames at the video's frame rate: the wait a user has when the phone keeps
+              up with the camera;
+    cpu ms    wall-clock time spent decoding and processing from the first steady frame up to
+              and including the announcing frame, on this machine (one thread);
+plus whether the announced digits were right, how many numbers were announced, and the mean
+time per frame by kind (quality-rejected frames skip the reader).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+
+import cv2
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+
+
+def run_one(path: str, truth, read, lang: str = "en") -> dict:
+    from edgedigits import camera
+    session = camera.CameraSession(read, lang=lang)
+    cap = camera.open_capture(path)
+    fps = cap.get(cv2.CAP_PROP_FPS) or truth.fps
+    announced, guidance = [], []
+    frame_ms = {"rejected": [], "read": []}
+    cpu_from_steady = 0.0
+    latency_cpu = None
+    index = 0
+    while True:
+        start = time.perf_counter()
+        ok, frame = cap.read()
+        if not ok:
+            break
+        events = session.process(frame, index, index / fps)
+        ms = (time.perf_counter() - start) * 1000.0
+        frame_ms["read" if session.last_quality.problem is None else "rejected"].append(ms)
+        if index >= truth.first_steady_frame:
+            cpu_from_steady += ms
+        for e in events:
+            if e.event == "number":
+                announced.append((index, e.digits))
+                if latency_cpu is None and index >= truth.first_steady_frame:
+                    latency_cpu = cpu_from_steady
+            else:
+                guidance.append((index, e.message))
+        index += 1
+    cap.release()
+    first = next(((i, d) for i, d in announced if i >= truth.first_steady_frame), None)
+    frames = first[0] - truth.first_steady_frame if first else None
+    return {
+        "seed": truth.seed, "frames": frames, "video_ms": frames * 1000.0 / fps if first else None,
+        "cpu_ms": latency_cpu, "digits": first[1] if first else None, "right": bool(first and first[1] == truth.digits),
+        "numbers": len(announced), "early": sum(1 for i, _ in announced if i < truth.first_steady_frame),
+        "guidance": len(guidance), "fps": fps,
+        "ms_rejected": statistics.mean(frame_ms["rejected"]) if frame_ms["rejected"] else 0.0,
+        "ms_read": statistics.mean(frame_ms["read"]) if frame_ms["read"] else 0.0,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--videos", type=int, default=8)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--model", default=None, help="model file or 'logreg' (default: shipped)")
+    args = p.parse_args(argv)
+    if not os.environ.get("EDGEDIGITS_DATA"):
+        print("set EDGEDIGITS_DATA to the MNIST folder (the videos use MNIST test digits)", file=sys.stderr)
+        return 2
+    import edgedigits
+    import synth_video
+
+    model = edgedigits.load_model(args.model)
+    read = lambda frame: edgedigits.read_number(frame, model=model)  # noqa: E731
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in range(args.videos):
+            truth = synth_video.write_video(os.path.join(tmp, f"cam{k}.avi"), seed=args.seed + k)
+            rows.append(run_one(truth.path, truth, read))
+    kernel = getattr(edgedigits, "kernel_name", lambda: "?")()
+    print(f"# camera mode: {args.videos} generated videos ({synth_video.FRAME_W}x{synth_video.FRAME_H}, "
+          f"{rows[0]['fps']:.0f} fps, {synth_video.BLANK_FRAMES} blank + {synth_video.APPROACH_FRAMES} "
+          f"blurred approach + {synth_video.STEADY_FRAMES} steady frames), model "
+          f"{model.meta.get('name', '?')} {'-'.join(map(str, model.layer_sizes))}, kernel {kernel}, "
+          f"{platform.machine()}, {os.cpu_count()} cpus, python {platform.python_version()}")
+    print("| seed | frames to announce | video ms | cpu ms | announced | right | numbers | guidance | ms/frame read | ms/frame rejected |")
+    print("|---:|---:|---:|---:|---|---|---:|---:|---:|---:|")
+    for r in rows:
+        fmt = lambda v, f="{:.0f}": "-" if v is None else f.format(v)  # noqa: E731
+        print(f"| {r['seed']} | {fmt(r['frames'])} | {fmt(r['video_ms'])} | {fmt(r['cpu_ms'])} | "
+              f"{r['digits'] or '-'} | {'yes' if r['right'] else 'no'} | {r['numbers']} | {r['guidance']} | "
+              f"{r['ms_read']:.1f} | {r['ms_rejected']:.1f} |")
+    done = [r for r in rows if r["frames"] is not None]
+    if done:
+        print(f"\nmedian over {len(done)}/{len(rows)} videos with an announcement: "
+              f"{statistics.median(r['frames'] for r in done):.1f} frames, "
+              f"{statistics.median(r['video_ms'] for r in done):.0f} ms of video, "
+              f"{statistics.median(r['cpu_ms'] for r in done):.0f} ms of processing; "
+              f"right digits in {sum(r['right'] for r in rows)}/{len(rows)}, "
+              f"{sum(r['numbers'] > 1 for r in rows)} with more than one number, "
+              f"{sum(r['early'] for r in rows)} announced before the steady part")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
