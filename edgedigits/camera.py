@@ -239,22 +239,13 @@ class DigitVoter:
                 alternatives[pos] = tuple((d, round(p, 4)) for d, p in others[:3])
         text = "".join(digits)
         model = next((r for r in reversed(same) if r.digits == text), same[-1])
-        return Reading(digits=text, groups=_regroup(model.groups, text), confidences=tuple(confidences),
+        return Reading(digits=text, groups=speech.regroup(model.groups, text), confidences=tuple(confidences),
                        uncertain=tuple(i for i, c in enumerate(confidences) if c < UNCERTAIN_BELOW),
                        alternatives=alternatives, boxes=model.boxes, reason=None)
 
 
 def _confidence(reading: Reading, pos: int) -> float:
     return float(reading.confidences[pos]) if pos < len(reading.confidences) else 1.0
-
-
-def _regroup(groups: tuple[str, ...], digits: str) -> tuple[str, ...]:
-    """The written group lengths laid over `digits` (same length)."""
-    out, pos = [], 0
-    for g in groups:
-        out.append(digits[pos:pos + len(g)])
-        pos += len(g)
-    return tuple(out) if pos == len(digits) else (digits,)
 
 
 def edit_distance(a: str, b: str) -> int:

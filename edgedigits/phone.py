@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import phonenumbers
 
 from .reading import Reading
-from .speech import PROBLEM_INVALID, PROBLEM_TOO_LONG, PROBLEM_TOO_SHORT, split_for_listening
+from .speech import PROBLEM_INVALID, PROBLEM_TOO_LONG, PROBLEM_TOO_SHORT, regroup, split_for_listening
 
 # An alternative digit is tried only when the reader gave it at least this probability.
 MIN_ALTERNATIVE_PROB = 0.05
@@ -189,18 +189,9 @@ def _with_digits(reading: Reading, positions, combo, options) -> tuple[Reading, 
         rest += [(o, q) for o, q in reading.alternatives.get(p, ()) if o != d and o not in dict(rest)]
         alternatives[p] = tuple(sorted(rest, key=lambda oq: -oq[1]))
     text = "".join(digits)
-    groups = _regroup(reading.groups, text)
+    groups = regroup(reading.groups, text)
     return dataclasses.replace(reading, digits=text, groups=groups, confidences=tuple(confidences),
                                alternatives=alternatives), tuple(changed)
-
-
-def _regroup(groups: tuple[str, ...], digits: str) -> tuple[str, ...]:
-    """The same group lengths over new digits of the same length."""
-    out, pos = [], 0
-    for g in groups:
-        out.append(digits[pos:pos + len(g)])
-        pos += len(g)
-    return tuple(out) if pos == len(digits) else (digits,)
 
 
 def check_reading(reading: Reading, region: str | None, lang: str = "en") -> PhoneCheck:

@@ -251,6 +251,18 @@ def split_for_listening(digits: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def regroup(groups: tuple[str, ...], digits: str) -> tuple[str, ...]:
+    """The group lengths of `groups` laid over other digits of the same total length.
+
+    ('06', '1234') over '0799999' -> ('07', '99999'); one group of `digits` when lengths differ.
+    """
+    out, pos = [], 0
+    for g in groups:
+        out.append(digits[pos:pos + len(g)])
+        pos += len(g)
+    return tuple(out) if pos == len(digits) else (digits,)
+
+
 def spoken_groups(reading: Reading) -> tuple[str, ...]:
     """The groups to speak: as written; one long unbroken run is split for listening."""
     groups = tuple(g for g in reading.groups if g)

@@ -115,7 +115,7 @@ def make_frames(seed: int = 0, text: str = DEFAULT_TEXT):
     half = np.array([target_w / 2, target_w * FRAME_H / FRAME_W / 2])
     lo, hi = half, np.array([scene.shape[1], scene.shape[0]]) - half
     start = np.array([tx, ty]) + rng.uniform(-0.5, 0.5, 2) * target_w
-    for i in range(BLANK_FRAMES):
+    for _ in range(BLANK_FRAMES):
         cx, cy = np.clip(start + rng.normal(0, 3.0, 2), lo, np.maximum(lo, hi))
         frames.append(_finish(_view(blank, cx, cy, target_w, rng.normal(0, 1.0)), 1.0, rng))
     # 2. approach: from far and off-centre, blurred, easing in to the number
@@ -130,7 +130,7 @@ def make_frames(seed: int = 0, text: str = DEFAULT_TEXT):
     first_steady = len(frames)
     # 3. steady, with hand jitter
     pos = np.zeros(2)
-    for i in range(STEADY_FRAMES):
+    for _ in range(STEADY_FRAMES):
         pos = np.clip(pos + rng.normal(0, JITTER_STEP_PX, 2), -JITTER_MAX_PX, JITTER_MAX_PX)
         scale_px = target_w / FRAME_W  # scene px per output px
         cx, cy = tx + pos[0] * scale_px, ty + pos[1] * scale_px
