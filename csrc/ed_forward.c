@@ -38,10 +38,11 @@ void ed_matvec_s8(const int8_t *w, const uint8_t *x, uint32_t n_in, uint32_t n_r
 int64_t ed_requantize(int32_t acc, int32_t multiplier, int32_t shift)
 {
     /* |acc| < 2^31 and 0 <= multiplier < 2^31, so the product fits in int64 with room for
-     * the rounding term. Right-shifting a negative int64 is implementation-defined in C99,
-     * so floor division by 2^shift is written out for both signs. */
+     * the rounding term. Right-shifting a negative int64 is implementation-defined in C99:
+     * where it is the arithmetic shift (GCC and clang document so; the test below folds to a
+     * constant) it is the floor division, else floor division is written out for y < 0. */
     int64_t y = (int64_t)acc * (int64_t)multiplier + ((int64_t)1 << (shift - 1));
-    if (y >= 0) {
+    if (((int64_t)-1 >> 1) == -1 || y >= 0) {
         return y >> shift;
     }
     return -(int64_t)(((uint64_t)(-(y + 1)) >> shift) + 1u);
@@ -49,13 +50,10 @@ int64_t ed_requantize(int32_t acc, int32_t multiplier, int32_t shift)
 
 static int32_t ed_sigmoid_index(int64_t q)
 {
+    /* clamp without branches: q is data-dependent and saturates often */
     q += ED_SIGMOID_LUT_SIZE / 2;
-    if (q < 0) {
-        return 0;
-    }
-    if (q > ED_SIGMOID_LUT_SIZE - 1) {
-        return ED_SIGMOID_LUT_SIZE - 1;
-    }
+    q = q < 0 ? 0 : q;
+    q = q > ED_SIGMOID_LUT_SIZE - 1 ? ED_SIGMOID_LUT_SIZE - 1 : q;
     return (int32_t)q;
 }
 
@@ -121,24 +119,28 @@ void ed_log_softmax_q16(const int32_t *logits, uint32_t n, float *log_proba)
 }
 
 /* One dense layer, processed ED_ROW_BLOCK rows at a time with accumulators on the stack;
- * matvec is the model's kernel (ed_kernel.c), bit-exact with ed_matvec_s8. */
+ * matvec is the model's kernel (ed_kernel.c), bit-exact with ed_matvec_s8. h != NULL: hidden
+ * layer (uint8 sigmoid outputs), else output layer (int32 Q16 logits). The layer's fields are
+ * copied into locals: stores to h (uint8_t) may alias anything, and would force reloads. */
 static void ed_layer_forward(ed_matvec_fn matvec, const ed_layer *layer, const uint8_t *x,
                              uint8_t *h, int32_t *logits)
 {
+    const uint32_t n_in = layer->n_in, n_out = layer->n_out;
+    const uint8_t *bias = layer->bias, *mult = layer->multiplier, *shift = layer->shift;
+    const int8_t *weights = layer->weights;
     int32_t acc[ED_ROW_BLOCK];
     uint32_t r0, o, nb;
-    for (r0 = 0; r0 < layer->n_out; r0 += nb) {
-        nb = layer->n_out - r0 < ED_ROW_BLOCK ? layer->n_out - r0 : ED_ROW_BLOCK;
-        matvec(layer->weights + (size_t)r0 * layer->n_in, x, layer->n_in, nb, acc);
+    for (r0 = 0; r0 < n_out; r0 += nb) {
+        nb = n_out - r0 < ED_ROW_BLOCK ? n_out - r0 : ED_ROW_BLOCK;
+        matvec(weights + (size_t)r0 * n_in, x, n_in, nb, acc);
         for (o = 0; o < nb; o++) {
-            const uint32_t row = r0 + o;
-            int64_t q = ed_requantize(acc[o] + ed_rd_i32(layer->bias + 4u * row),
-                                      ed_rd_i32(layer->multiplier + 4u * row),
-                                      ed_rd_i32(layer->shift + 4u * row));
+            const uint32_t at = 4u * (r0 + o);
+            const int64_t q = ed_requantize(acc[o] + ed_rd_i32(bias + at), ed_rd_i32(mult + at),
+                                            ed_rd_i32(shift + at));
             if (h != NULL) {
-                h[row] = ed_sigmoid_lut_data[ed_sigmoid_index(q)];
+                h[r0 + o] = ed_sigmoid_lut_data[ed_sigmoid_index(q)];
             } else {
-                logits[row] = ed_saturate_i32(q);
+                logits[r0 + o] = ed_saturate_i32(q);
             }
         }
     }

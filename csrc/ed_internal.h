@@ -26,7 +26,7 @@ static inline int32_t ed_rd_i32(const uint8_t *p)
 
 /* Rows processed per block by the forward pass: accumulators live on the stack in blocks
  * of this many, so no caller buffer needs int32 alignment. */
-#define ED_ROW_BLOCK 16u
+#define ED_ROW_BLOCK 64u
 
 /* out[r] = sum_i w[r * n_in + i] * x[i] for r < n_rows.
  * w: int8 [n_rows][n_in] row-major; x: uint8 [n_in]; out: int32 [n_rows].

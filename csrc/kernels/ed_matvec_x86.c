@@ -10,7 +10,8 @@
  *   x:   uint8 [n_in]
  *   out: int32 [n_rows]; n_in <= ED_MAX_WIDTH = 4096, so |sum| <= 4096 * 128 * 255 < 2^31.
  * Integer sums are exact in any order, so each kernel is bit-exact with the portable loop.
- * Rows go in groups of four that share every load of x; the four sums are reduced together.
+ * Rows go in groups (four for AVX2, eight for VNNI) that share every load of x; the sums of a
+ * group are reduced together.
  */
 #include "../ed_internal.h"
 
@@ -150,29 +151,44 @@ static ED_TARGET_VNNI __m256i ed_fold512(__m512i a)
     return _mm256_add_epi32(_mm512_castsi512_si256(a), _mm512_extracti64x4_epi64(a, 1));
 }
 
-static ED_TARGET_VNNI void ed_vnni_rows4(const int8_t *w, const uint8_t *x, uint32_t n_in,
+/* Eight rows at once: one load of x feeds eight vpdpbusd (eight independent chains hide the
+ * instruction's latency), and the eight sums are reduced together and stored as one vector. */
+#define ED_VNNI_ROWS(F)                                                                            \
+    F(0) F(1) F(2) F(3) F(4) F(5) F(6) F(7)
+static ED_TARGET_VNNI void ed_vnni_rows8(const int8_t *w, const uint8_t *x, uint32_t n_in,
                                          int32_t *out)
 {
-    const int8_t *w0 = w, *w1 = w + n_in, *w2 = w1 + n_in, *w3 = w2 + n_in;
-    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+    const int8_t *w0 = w, *w1 = w0 + n_in, *w2 = w1 + n_in, *w3 = w2 + n_in, *w4 = w3 + n_in,
+                 *w5 = w4 + n_in, *w6 = w5 + n_in, *w7 = w6 + n_in;
+    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
+            a7 = a0;
+    __m256i lo, hi;
     uint32_t i;
     for (i = 0; i + 64u <= n_in; i += 64u) {
         const __m512i xv = _mm512_loadu_si512(x + i);
-        a0 = _mm512_dpbusd_epi32(a0, xv, _mm512_loadu_si512(w0 + i));
-        a1 = _mm512_dpbusd_epi32(a1, xv, _mm512_loadu_si512(w1 + i));
-        a2 = _mm512_dpbusd_epi32(a2, xv, _mm512_loadu_si512(w2 + i));
-        a3 = _mm512_dpbusd_epi32(a3, xv, _mm512_loadu_si512(w3 + i));
+#define ED_VNNI_FULL(k) a##k = _mm512_dpbusd_epi32(a##k, xv, _mm512_loadu_si512(w##k + i));
+        ED_VNNI_ROWS(ED_VNNI_FULL)
+#undef ED_VNNI_FULL
     }
     if (i < n_in) {
         __mmask64 m;
         const __m512i xv = ed_vnni_tail_x(x, i, n_in, &m);
-        a0 = _mm512_dpbusd_epi32(a0, xv, _mm512_maskz_loadu_epi8(m, w0 + i));
-        a1 = _mm512_dpbusd_epi32(a1, xv, _mm512_maskz_loadu_epi8(m, w1 + i));
-        a2 = _mm512_dpbusd_epi32(a2, xv, _mm512_maskz_loadu_epi8(m, w2 + i));
-        a3 = _mm512_dpbusd_epi32(a3, xv, _mm512_maskz_loadu_epi8(m, w3 + i));
+#define ED_VNNI_PART(k) a##k = _mm512_dpbusd_epi32(a##k, xv, _mm512_maskz_loadu_epi8(m, w##k + i));
+        ED_VNNI_ROWS(ED_VNNI_PART)
+#undef ED_VNNI_PART
     }
-    _mm_storeu_si128((__m128i *)(void *)out,
-                     ed_hsum4_avx2(ed_fold512(a0), ed_fold512(a1), ed_fold512(a2), ed_fold512(a3)));
+    {
+        /* 8 x 16 lanes -> 8 sums: fold 512 to 256 bits, three rounds of hadd, then the two
+         * 128-bit halves (rows 0-3 | 4-7 in each) are swapped together and added. */
+        const __m256i ab = _mm256_hadd_epi32(ed_fold512(a0), ed_fold512(a1));
+        const __m256i cd = _mm256_hadd_epi32(ed_fold512(a2), ed_fold512(a3));
+        const __m256i ef = _mm256_hadd_epi32(ed_fold512(a4), ed_fold512(a5));
+        const __m256i gh = _mm256_hadd_epi32(ed_fold512(a6), ed_fold512(a7));
+        const __m256i abcd = _mm256_hadd_epi32(ab, cd), efgh = _mm256_hadd_epi32(ef, gh);
+        lo = _mm256_permute2x128_si256(abcd, efgh, 0x20);
+        hi = _mm256_permute2x128_si256(abcd, efgh, 0x31);
+    }
+    _mm256_storeu_si256((__m256i *)(void *)out, _mm256_add_epi32(lo, hi));
 }
 
 static ED_TARGET_VNNI int32_t ed_vnni_row(const int8_t *w, const uint8_t *x, uint32_t n_in)
@@ -194,8 +210,8 @@ ED_TARGET_VNNI void ed_matvec_s8_vnni(const int8_t *w, const uint8_t *x, uint32_
                                       uint32_t n_rows, int32_t *out)
 {
     uint32_t r = 0;
-    for (; r + 4u <= n_rows; r += 4u) {
-        ed_vnni_rows4(w + (size_t)r * n_in, x, n_in, out + r);
+    for (; r + 8u <= n_rows; r += 8u) {
+        ed_vnni_rows8(w + (size_t)r * n_in, x, n_in, out + r);
     }
     for (; r < n_rows; r++) {
         out[r] = ed_vnni_row(w + (size_t)r * n_in, x, n_in);

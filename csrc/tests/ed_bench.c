@@ -1,0 +1,216 @@
+/*
+ * ed_bench.c - single-digit forward-pass timing per kernel, and the machine's int8 peak.
+ *
+ *   ed_bench MODEL.edm [REPEATS]
+ *   ed_bench MODEL.edm --count N    (exactly N forward passes with the kernel ed_model_load
+ *                                    chose, e.g. EDGEDIGITS_KERNEL=avx2; for valgrind/qemu
+ *                                    instruction counts of ed_forward_u8)
+ *
+ * For every kernel this build and CPU support: ns per digit (clock_gettime, CLOCK_MONOTONIC;
+ * best and median of 9 runs of REPEATS forward passes of one digit each; the best is the
+ * figure least disturbed by other processes on a shared machine), and on x86 the same in TSC
+ * cycles (rdtsc; the TSC ticks at the nominal frequency, measured here against the clock).
+ * On x86 with AVX-512 VNNI it also measures the int8 peak: independent vpdpbusd in registers,
+ * giving int8 MACs per TSC cycle, the compute limit the forward pass is compared with.
+ * This is a benchmark, not a test: nothing here fails on a slow result.
+ */
+#define _POSIX_C_SOURCE 199309L
+#include "edgedigits.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#include <x86intrin.h>
+#define ED_BENCH_X86 1
+#endif
+
+#define RUNS 9
+
+static double now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+}
+
+static unsigned long long ticks(void)
+{
+#ifdef ED_BENCH_X86
+    return __rdtsc();
+#else
+    return 0;
+#endif
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static unsigned char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char *buf;
+    long n;
+    if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        if (f != NULL) {
+            fclose(f);
+        }
+        return NULL;
+    }
+    buf = malloc((size_t)n + 1u);
+    if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+#ifdef ED_BENCH_X86
+/* 8 independent vpdpbusd chains (latency hidden), 64 MACs each per instruction. */
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static double vnni_peak_macs_per_tick(void)
+{
+    const long iters = 20000000L;
+    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
+            a7 = a0;
+    const __m512i x = _mm512_set1_epi8(3), w = _mm512_set1_epi8(-2);
+    unsigned long long t0, t1;
+    long i;
+    int32_t sink[16];
+    t0 = ticks();
+    for (i = 0; i < iters; i++) {
+        a0 = _mm512_dpbusd_epi32(a0, x, w);
+        a1 = _mm512_dpbusd_epi32(a1, x, w);
+        a2 = _mm512_dpbusd_epi32(a2, x, w);
+        a3 = _mm512_dpbusd_epi32(a3, x, w);
+        a4 = _mm512_dpbusd_epi32(a4, x, w);
+        a5 = _mm512_dpbusd_epi32(a5, x, w);
+        a6 = _mm512_dpbusd_epi32(a6, x, w);
+        a7 = _mm512_dpbusd_epi32(a7, x, w);
+        __asm__ volatile("" : "+v"(a0), "+v"(a1), "+v"(a2), "+v"(a3), "+v"(a4), "+v"(a5),
+                         "+v"(a6), "+v"(a7));
+    }
+    t1 = ticks();
+    a0 = _mm512_add_epi32(_mm512_add_epi32(_mm512_add_epi32(a0, a1), _mm512_add_epi32(a2, a3)),
+                          _mm512_add_epi32(_mm512_add_epi32(a4, a5), _mm512_add_epi32(a6, a7)));
+    _mm512_storeu_si512(sink, a0);
+    if (sink[0] == 42) {
+        puts("");
+    }
+    return (double)iters * 8.0 * 64.0 / (double)(t1 - t0);
+}
+#endif
+
+int main(int argc, char **argv)
+{
+    size_t len = 0, scratch_len;
+    unsigned char *blob, *scratch;
+    uint8_t x[ED_INPUT_SIZE];
+    ed_model model;
+    ed_status st;
+    const int count_only = argc > 3 && strcmp(argv[2], "--count") == 0;
+    long repeats = count_only ? atol(argv[3]) : argc > 2 ? atol(argv[2]) : 2000;
+    double macs = 0.0, tick_per_ns = 0.0;
+    unsigned k, i;
+
+    if (argc < 2 || repeats <= 0) {
+        fprintf(stderr, "usage: %s MODEL.edm [REPEATS]\n", argv[0]);
+        return 2;
+    }
+    blob = read_file(argv[1], &len);
+    if (blob == NULL) {
+        fprintf(stderr, "cannot read %s\n", argv[1]);
+        return 2;
+    }
+    st = ed_model_load(&model, blob, len);
+    if (st != ED_OK) {
+        fprintf(stderr, "cannot load %s: %s\n", argv[1], ed_status_str(st));
+        return 2;
+    }
+    for (i = 0; i < model.n_layers; i++) {
+        macs += (double)model.layers[i].n_in * (double)model.layers[i].n_out;
+    }
+    scratch_len = ed_scratch_size(&model);
+    scratch = malloc(scratch_len + 1u);
+    /* a digit-like input: a bright ring on dark (timing does not depend on the values) */
+    for (i = 0; i < ED_INPUT_SIZE; i++) {
+        int r = (int)(i / 28u) - 14, c = (int)(i % 28u) - 14, d2 = r * r + c * c;
+        x[i] = (uint8_t)(d2 > 25 && d2 < 64 ? 255 : 0);
+    }
+    if (count_only) {
+        int32_t pred = 0;
+        long j;
+        for (j = 0; j < repeats; j++) {
+            ed_forward_u8(&model, x, NULL, NULL, &pred, scratch, scratch_len);
+        }
+        printf("kernel %s: %ld forward passes, %.0f MACs each, pred %d\n",
+               ed_kernel_name((ed_kernel)model.kernel), repeats, macs, (int)pred);
+        free(scratch);
+        free(blob);
+        return 0;
+    }
+    printf("model %s: layers", argv[1]);
+    for (i = 0; i < model.n_layers; i++) {
+        printf(" %ux%u", (unsigned)model.layers[i].n_out, (unsigned)model.layers[i].n_in);
+    }
+    printf(", %.0f MACs per digit\n", macs);
+    {
+        /* TSC rate against the monotonic clock over ~0.2 s */
+        double t0 = now_ns(), t1;
+        unsigned long long c0 = ticks(), c1;
+        do {
+            t1 = now_ns();
+        } while (t1 - t0 < 2e8);
+        c1 = ticks();
+        tick_per_ns = (double)(c1 - c0) / (t1 - t0);
+        if (tick_per_ns > 0.0) {
+            printf("TSC: %.3f GHz (nominal frequency; cycles below are TSC ticks)\n", tick_per_ns);
+        }
+    }
+    for (k = 0; k < (unsigned)ED_KERNEL_COUNT; k++) {
+        double ns[RUNS];
+        long j;
+        int32_t pred = 0;
+        int r;
+        if (ed_model_set_kernel(&model, (ed_kernel)k) != ED_OK) {
+            continue;
+        }
+        for (j = 0; j < repeats / 10 + 1; j++) { /* warm caches */
+            ed_forward_u8(&model, x, NULL, NULL, &pred, scratch, scratch_len);
+        }
+        for (r = 0; r < RUNS; r++) {
+            double t0 = now_ns();
+            for (j = 0; j < repeats; j++) {
+                ed_forward_u8(&model, x, NULL, NULL, &pred, scratch, scratch_len);
+            }
+            ns[r] = (now_ns() - t0) / (double)repeats;
+        }
+        qsort(ns, RUNS, sizeof ns[0], cmp_double);
+        printf("kernel %-9s best %9.1f ns/digit (median %9.1f)", ed_kernel_name((ed_kernel)k),
+               ns[0], ns[RUNS / 2]);
+        if (tick_per_ns > 0.0) {
+            double cyc = ns[0] * tick_per_ns;
+            printf("  %10.0f cycles/digit  %6.2f MACs/cycle", cyc, macs / cyc);
+        }
+        printf("  (pred %d)\n", (int)pred);
+    }
+#ifdef ED_BENCH_X86
+    if (ed_kernel_supported(ED_KERNEL_VNNI)) {
+        double peak = vnni_peak_macs_per_tick();
+        printf("vnni peak: %.1f int8 MACs per TSC cycle (independent vpdpbusd zmm in registers)\n",
+               peak);
+        printf("compute limit for this model: %.0f cycles = %.1f ns per digit\n", macs / peak,
+               macs / peak / tick_per_ns);
+    }
+#endif
+    free(scratch);
+    free(blob);
+    return 0;
+}
