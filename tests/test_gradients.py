@@ -1,0 +1,117 @@
+"""Gradients of the log-likelihood (training/gradients.py) against central finite differences.
+
+In float64 on small models with random parameters (0, 1 and 2 sigmoid hidden layers): both the
+per-datapoint gradient (the notebook's derivation) and the vectorised minibatch gradient must
+match the numerical derivative of the log-likelihood (and of the log-posterior with the Gaussian
+prior) with relative error below 1e-6 for every parameter array, and match each other.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from training.gradients import (datapoint_gradient, log_prior, minibatch_gradient,
+                                prior_gradient)
+from training.models import Mlp, init_mlp, log_proba, log_softmax, sigmoid
+
+REL_TOL = 1e-6
+EPS = 1e-5
+SHAPES = [(6, (), 4), (6, (5,), 4), (7, (5, 3), 4)]  # n_in, hidden, n_classes
+
+
+def random_model(n_in: int, hidden: tuple[int, ...], n_out: int, rng) -> Mlp:
+    sizes = (n_in, *hidden, n_out)
+    return Mlp([rng.normal(0, 1.0, (o, i)) for i, o in zip(sizes, sizes[1:])],
+               [rng.normal(0, 0.5, o) for o in sizes[1:]])
+
+
+def objective(model: Mlp, x: np.ndarray, t: np.ndarray, lam: float) -> float:
+    h = x
+    for w, b in zip(model.weights[:-1], model.biases[:-1]):
+        h = sigmoid(h @ w.T + b)
+    lp = log_softmax(h @ model.weights[-1].T + model.biases[-1])
+    return float(lp[np.arange(len(t)), t].sum()) + log_prior(model, lam)
+
+
+def numerical_gradient(model: Mlp, x, t, lam: float) -> list[np.ndarray]:
+    grads = []
+    for p in model.params():
+        g = np.zeros_like(p)
+        for idx in np.ndindex(p.shape):
+            old = p[idx]
+            p[idx] = old + EPS
+            up = objective(model, x, t, lam)
+            p[idx] = old - EPS
+            down = objective(model, x, t, lam)
+            p[idx] = old
+            g[idx] = (up - down) / (2 * EPS)
+        grads.append(g)
+    return grads
+
+
+def rel_err(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-300))
+
+
+def check(analytic: list[np.ndarray], numeric: list[np.ndarray]) -> None:
+    for k, (a, n) in enumerate(zip(analytic, numeric)):
+        name = f"{'Wb'[k % 2]}{k // 2}"
+        err = rel_err(a, n)
+        assert err < REL_TOL, f"{name}: relative error {err:.3g} >= {REL_TOL} (shape {a.shape})"
+        # and elementwise, with an absolute floor for entries that are ~0
+        np.testing.assert_allclose(a, n, rtol=1e-5, atol=1e-8, err_msg=name)
+
+
+@pytest.mark.parametrize("n_in,hidden,n_out", SHAPES)
+@pytest.mark.parametrize("lam", [0.0, 0.7])
+def test_minibatch_gradient_matches_finite_differences(n_in, hidden, n_out, lam):
+    rng = np.random.default_rng(1)
+    model = random_model(n_in, hidden, n_out, rng)
+    x, t = rng.random((5, n_in)), rng.integers(0, n_out, 5)
+    grads, ll = minibatch_gradient(model, x, t)
+    assert ll == pytest.approx(objective(model, x, t, 0.0), rel=1e-12)
+    total = [g + p for g, p in zip(grads, prior_gradient(model, lam))]
+    check(total, numerical_gradient(model, x, t, lam))
+
+
+@pytest.mark.parametrize("n_in,hidden,n_out", SHAPES)
+def test_datapoint_gradient_matches_finite_differences(n_in, hidden, n_out):
+    rng = np.random.default_rng(2)
+    model = random_model(n_in, hidden, n_out, rng)
+    x, t = rng.random(n_in), int(rng.integers(0, n_out))
+    grads, ll = datapoint_gradient(model, x, t)
+    assert ll == pytest.approx(objective(model, x[None], np.array([t]), 0.0), rel=1e-12)
+    check(grads, numerical_gradient(model, x[None], np.array([t]), 0.0))
+
+
+@pytest.mark.parametrize("hidden", [(), (9,), (9, 6)])
+def test_datapoint_and_minibatch_agree_on_mnist_sized_models(hidden):
+    rng = np.random.default_rng(3)
+    model = init_mlp(hidden, rng, np.float64)
+    model.weights[-1][:] = rng.normal(0, 0.3, model.weights[-1].shape)  # not all-zero logits
+    x, t = rng.random((8, 784)), rng.integers(0, 10, 8)
+    batch, ll = minibatch_gradient(model, x, t)
+    per = [datapoint_gradient(model, x[i], int(t[i])) for i in range(len(t))]
+    assert ll == pytest.approx(sum(p[1] for p in per), rel=1e-12)
+    for k, g in enumerate(batch):
+        np.testing.assert_allclose(g, sum(p[0][k] for p in per), rtol=1e-10, atol=1e-12)
+
+
+def test_logreg_gradient_is_the_notebook_formula():
+    """Zero hidden layers: dL/db = delta_q = onehot(t) - p, dL/dW = delta_q x^T."""
+    rng = np.random.default_rng(4)
+    model = random_model(784, (), 10, rng)
+    x, t = rng.random(784), 3
+    (dw, db), _ = datapoint_gradient(model, x, t)
+    p = np.exp(log_proba(model, x[None])[0])
+    delta_q = -p
+    delta_q[t] += 1
+    np.testing.assert_allclose(db, delta_q, atol=1e-14)
+    np.testing.assert_allclose(dw, np.outer(delta_q, x), atol=1e-14)
+
+
+def test_log_softmax_is_stable_for_huge_logits():
+    lp = log_softmax(np.array([[1000.0, 0.0, -1000.0], [-1e6, -1e6, -1e6]]))
+    assert np.isfinite(lp).all()
+    np.testing.assert_allclose(np.exp(lp).sum(axis=1), 1.0)
+    assert lp[0, 0] == 0.0
