@@ -241,15 +241,20 @@ def cmd_read(args: argparse.Namespace) -> int:
             if problem is None:
                 try:
                     reading = read_number(path, model=model)
-                except (OSError, ValueError, TypeError) as e:
-                    problem = f"{path}: {e}"
+                except (OSError, ValueError, TypeError) as e:  # the reader's "not an image"
+                    problem = str(e) if path in str(e) else f"{path}: {e}"
+                except Exception as e:  # noqa: BLE001 - a reader bug: report it, go on, never crash
+                    problem = f"{path}: the reader failed ({type(e).__name__}: {e})"
             ms = (time.perf_counter() - start) * 1000.0
             progress.step(os.path.basename(path))
             if problem is not None:
                 progress.close()
                 print(f"edgedigits read: error: {problem}", file=sys.stderr)
                 if args.json:  # keep one object per image, the error as its reason
-                    print(json.dumps(reading_json(path, Reading.empty(problem), "", ms)), flush=True)
+                    text = speech.reason_text(None, args.lang)
+                    print(json.dumps(reading_json(path, Reading.empty(problem), text, ms),
+                                     ensure_ascii=False), flush=True)
+                spoken.append(speech.reason_text(None, args.lang))
                 status = EXIT_USAGE
                 continue
             reading, text = describe(reading, args.lang, args.region)

@@ -151,9 +151,28 @@ class Speaker:
         self.err = err
         self._proc: subprocess.Popen | None = None
         self._warned = False
+        self._mute = False  # espeak-ng ran but could not speak: stop trying
 
     def busy(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
+        if self._proc is None:
+            return False
+        if self._proc.poll() is None:
+            return True
+        self._check_finished()
+        return False
+
+    def _check_finished(self) -> None:
+        """Warn once when a finished espeak-ng could not speak (no sound device, no voice)."""
+        proc, self._proc = self._proc, None
+        if proc is None or self._warned or proc.stderr is None:
+            return
+        problem = _espeak_problem(subprocess.CompletedProcess(proc.args, proc.returncode, "",
+                                                              proc.stderr.read()))
+        proc.stderr.close()
+        if problem:
+            print(f"warning: {PROGRAM} cannot speak in language {self.lang!r} ({problem}); "
+                  "printing only", file=self.err or sys.stderr)
+            self._warned = self._mute = True
 
     def say(self, text: str, interrupt: bool = False) -> bool:
         """Start saying `text`; False when dropped or printed instead."""
@@ -162,14 +181,18 @@ class Speaker:
                 print(missing_warning(), file=self.err or sys.stderr)
                 self._warned = True
             return False
-        if self.busy():
+        busy = self.busy()  # also notices a finished text that could not be spoken
+        if self._mute:
+            return False
+        if busy:
             if not interrupt:
                 return False
             self.close()
         try:
+            # stderr is read once it ends (_check_finished); its few lines fit in the pipe
             self._proc = subprocess.Popen(espeak_command(self.lang, None, self.rate),
                                           stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                          stderr=subprocess.DEVNULL, text=True)
+                                          stderr=subprocess.PIPE, text=True)
             self._proc.stdin.write(text)
             self._proc.stdin.close()
         except (OSError, ValueError) as e:
@@ -181,17 +204,24 @@ class Speaker:
         return True
 
     def wait(self, timeout: float = TIMEOUT_S) -> None:
+        """Let the current text finish (then warn if it could not be spoken)."""
         if self._proc is not None:
             try:
                 self._proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 self.close()
+                return
+            self._check_finished()
 
     def close(self) -> None:
+        """Cut off what is being said."""
         if self._proc is not None and self._proc.poll() is None:
             self._proc.terminate()
             try:
                 self._proc.wait(timeout=2)
             except subprocess.TimeoutExpired:
                 self._proc.kill()
+                self._proc.wait()
+        if self._proc is not None and self._proc.stderr is not None:
+            self._proc.stderr.close()
         self._proc = None

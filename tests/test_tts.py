@@ -73,3 +73,20 @@ def test_missing_espeak_prints_text_and_names_the_package(tmp_path):
 def test_text_must_be_a_string():
     with pytest.raises(TypeError, match="str"):
         tts.speak(612345678)
+
+
+@needs_espeak
+def test_speaker_warns_once_then_stops_where_it_cannot_speak():
+    import io
+    err = io.StringIO()
+    speaker = tts.Speaker("en", err=err)
+    assert speaker.say("zero six, one two three four")  # started in the background
+    speaker.wait()
+    assert not speaker.busy()
+    warned = err.getvalue().splitlines()
+    if warned:  # no sound device (CI, the development machine): one line, then silence
+        assert len(warned) == 1 and "cannot speak" in warned[0]
+        assert speaker.say("five six", interrupt=True) is False
+        speaker.wait()
+        assert len(err.getvalue().splitlines()) == 1
+    speaker.close()
