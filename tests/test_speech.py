@@ -102,3 +102,20 @@ def test_bad_arguments():
         speech.speech_text("0612345678")
     with pytest.raises(ValueError, match="digits only"):
         speech.speech_text(Reading(digits="06-12", groups=("06-12",)))
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None)
+@given(groups=st.lists(st.text("0123456789", min_size=1, max_size=6), min_size=1, max_size=5),
+       lang=st.sampled_from(sorted(speech.WORD_TABLES) + ["pt", "sv"]))
+def test_every_digit_said_once_in_order(groups, lang):
+    """Whatever the number, the first sentence is its digits, word for word, nothing else."""
+    r = reading(groups)
+    first = speech.speech_text(r, lang).split(".")[0]
+    words = first.replace(",", " ").lower().split()
+    table = speech.word_table(lang)
+    back = "".join(str([w.lower() for w in table.digits].index(w)) for w in words)
+    assert back == r.digits
+    assert first.count(",") == len(speech.spoken_groups(r)) - 1
