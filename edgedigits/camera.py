@@ -381,6 +381,8 @@ def open_capture(source: int | str) -> cv2.VideoCapture:
         cap = cv2.VideoCapture(source)
         if not cap.isOpened():
             raise CameraError(f"camera {source} not found (is a camera connected, and is it free?)")
+        # Live: keep only the newest frame, so a slow frame does not make the next ones stale.
+        cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)
     else:
         raise TypeError(f"expected a camera number or a video file path, got {type(source).__name__}")
     return cap

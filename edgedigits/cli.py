@@ -65,6 +65,16 @@ def _device(value: str) -> int:
     return n
 
 
+def _positive(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of frames >= 1, got {value!r}")
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="edgedigits",
@@ -104,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--device", type=_device, default=None, metavar="N", help="camera number (default 0)")
     source.add_argument("--video", metavar="FILE", help="read frames from a video file instead")
     common(cam)
-    cam.add_argument("--max-frames", type=int, default=None, metavar="N", help="stop after N frames")
+    cam.add_argument("--max-frames", type=_positive, default=None, metavar="N", help="stop after N frames")
 
     info = sub.add_parser("info", help="describe the model in use",
                           description="Print the model in use: layers, sizes, checksum, test error.")

@@ -119,6 +119,7 @@ def test_bad_input_exits_2(tmp_path):
     ((), "required"), (("read",), "IMAGE"), (("read", "x.jpg", "--lang", "klingon!"), "language"),
     (("read", "x.jpg", "--region", "XX"), "region"), (("camera", "--device", "-1"), "camera number"),
     (("camera", "--device", "0", "--video", "v.avi"), "not allowed"), (("frobnicate",), "invalid choice"),
+    (("camera", "--max-frames", "0"), "frames >= 1"),
 ])
 def test_bad_usage_exits_2(args, words):
     proc = run(*args)
