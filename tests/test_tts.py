@@ -8,6 +8,7 @@ import pytest
 
 from edgedigits import tts
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 needs_espeak = pytest.mark.skipif(tts.espeak_path() is None,
                                   reason="espeak-ng is not installed (Debian package espeak-ng)")
 
@@ -49,19 +50,19 @@ def test_unknown_voice_prints_text_and_warns(tmp_path, capsys):
 
 
 def test_missing_espeak_prints_text_and_names_the_package(tmp_path):
-    # A PATH holding only this Python: espeak-ng cannot be found, as on a machine without it.
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    os.symlink(sys.executable, bindir / "python")
+    # PATH is an empty folder: espeak-ng cannot be found, as on a machine without it.
+    empty = tmp_path / "bin"
+    empty.mkdir()
     code = textwrap.dedent(f"""
         from edgedigits import tts
+        assert tts.espeak_path() is None
         r = tts.speak({NUMBER_EN!r}, "en", wav={str(tmp_path / 'n.wav')!r})
         assert not r.spoken and r.warning
         s = tts.Speaker("en")
         assert s.say("one") is False
     """)
-    proc = subprocess.run([str(bindir / "python"), "-c", code], capture_output=True, text=True,
-                          env={"PATH": str(bindir), "PYTHONPATH": os.pathsep.join(sys.path)}, timeout=120)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, PATH=str(empty)), cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == NUMBER_EN
     warnings = proc.stderr.strip().splitlines()
