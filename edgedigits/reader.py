@@ -31,6 +31,9 @@ __all__ = ["read_number", "read_numbers", "ImageError"]
 DETECT_MAX_SIDE = 640
 # A line's region is its box grown by this many line heights on every side.
 REGION_MARGIN = 0.35
+# Rules inside a line's region: visible pieces from this x H long, hidden up to this x H.
+REGION_RULE_SEGMENT = 0.15
+REGION_RULE_GAP = 1.5
 # Writing whose line height is below this (working px) is too small to read reliably.
 MIN_DIGIT_PX = 12
 # Lines less prominent than this fraction of the best one are not returned by read_numbers.
@@ -112,7 +115,13 @@ def _read_line(page: _Page, line: Line, model) -> Reading:
     if page.binarized.inverted:
         region = cv2.bitwise_not(region)
     ink, _ = _bin.ink_contrast(region)
-    mask = _bin.hysteresis(ink, _bin.threshold(ink))
+    # Rules found on the whole page, where they are long, carried into the region.
+    rules = page.binarized.rules.astype(np.float64) * s - np.array([rx0, ry0, rx0, ry0])
+    # Within a line of writing a rule shows only in short pieces between the digits.
+    mask, _ = _bin.hysteresis(ink, _bin.threshold(ink), np.round(rules),
+                              int(round((_bin.RULE_MAX_THICK - 1) * s)),
+                              rule_segment=max(6, int(REGION_RULE_SEGMENT * H)),
+                              rule_gap=int(REGION_RULE_GAP * H))
     band = (int(y - ry0), int(y + h - ry0))
     glyphs = segment_line(ink, mask, band, H, model)
     reading = _build(glyphs, H, rx0, ry0, page.loaded.scale)

@@ -121,7 +121,8 @@ def _digit_alpha(img28: np.ndarray, height: float, pen: float, angle: float,
 
 def _separator_alpha(ch: str, height: float, pen_px: int, rng: np.random.Generator) -> np.ndarray:
     """A pen-drawn separator as float alpha; the array is `height` tall, ink placed as written."""
-    h = int(round(height * (1.3 if ch in "()" else 1.0)))
+    # Brackets and slashes stand taller than the digits, as people write them.
+    h = int(round(height * (rng.uniform(1.35, 1.6) if ch in "()/" else 1.0)))
     t = max(1, pen_px)
     if ch == "-":
         w = int(height * rng.uniform(0.3, 0.55)) + 2 * t
@@ -135,11 +136,11 @@ def _separator_alpha(ch: str, height: float, pen_px: int, rng: np.random.Generat
         if ch == ",":
             cv2.line(img, (w // 2, h - 2 * t), (w // 2 - t, h - 1), 1.0, t, cv2.LINE_AA)
     elif ch == "/":
-        w = int(height * rng.uniform(0.35, 0.55)) + 2 * t
+        w = int(h * np.tan(np.deg2rad(rng.uniform(25, 40)))) + 2 * t
         img = np.zeros((h, w), np.float32)
         cv2.line(img, (t, h - t), (w - t, t), 1.0, t, cv2.LINE_AA)
     elif ch in "()":
-        w = int(height * rng.uniform(0.25, 0.35)) + 2 * t
+        w = int(height * rng.uniform(0.28, 0.4)) + 2 * t
         img = np.zeros((h, w), np.float32)
         cx = w - t - 1 if ch == "(" else t
         start = 110 if ch == "(" else -70

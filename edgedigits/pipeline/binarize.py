@@ -54,6 +54,7 @@ class Binarized:
     inverted: bool         # the input was light writing on a dark surface
     threshold: int         # the ink-contrast threshold used (0..255)
     paper_level: float     # median paper brightness (0..255) before normalisation
+    rules: np.ndarray      # (K, 4) int32 ruled-line segments found and erased: x0, y0, x1, y1
 
 
 def _small(gray: np.ndarray, scale: int) -> np.ndarray:
@@ -99,31 +100,42 @@ def threshold(ink: np.ndarray) -> int:
     return int(np.clip(t, MIN_INK_CONTRAST, MAX_INK_THRESHOLD))
 
 
-def hysteresis(ink: np.ndarray, t: int, rules: bool = True) -> np.ndarray:
-    """0/1 mask: pixels >= t, plus pixels >= HYSTERESIS_LOW * t connected to them.
+def hysteresis(ink: np.ndarray, t: int, rules: np.ndarray | None = None,
+               rule_thickness: int = RULE_MAX_THICK - 1, rule_segment: int = RULE_SEGMENT,
+               rule_gap: int = RULE_MAX_GAP) -> tuple[np.ndarray, np.ndarray]:
+    """0/1 mask: pixels >= t, plus pixels >= HYSTERESIS_LOW * t connected to them; and rules.
 
-    Ruled lines are erased from the weak mask first, where they are whole and long; otherwise a
-    faint rule touching a digit would be grown into the digit's component.
+    Ruled lines are found (and erased) in the weak mask first, where they are whole and long;
+    otherwise a faint rule touching a digit would be grown into the digit's component. `rules`
+    adds segments already found elsewhere (e.g. on the whole page), as (K, 4) x0, y0, x1, y1;
+    they are erased `rule_thickness` px thick. `rule_segment` and `rule_gap` are find_rules'.
     """
     weak = (ink >= int(t * HYSTERESIS_LOW)).astype(np.uint8)
-    if rules:
-        weak = remove_ruled_lines(weak)
+    found = find_rules(weak, rule_segment, rule_gap)
+    if rules is not None and len(rules):
+        found = np.concatenate([found, rules.astype(np.int32).reshape(-1, 4)])
+    weak = erase_rules(weak, found, rule_thickness)
     n, labels = cv2.connectedComponentsWithAlgorithm(weak, 8, cv2.CV_32S, cv2.CCL_GRANA)
     if n <= 1:
-        return weak
+        return weak, found
     strong = ink >= t
     keep = np.zeros(n, np.uint8)
     keep[np.unique(labels[strong])] = 1
     keep[0] = 0
-    return keep[labels]
+    return keep[labels], found
 
 
-def remove_ruled_lines(mask: np.ndarray) -> np.ndarray:
-    """Erase long thin horizontal lines and re-join the strokes that crossed them."""
+def find_rules(mask: np.ndarray, segment: int = RULE_SEGMENT, max_gap: int = RULE_MAX_GAP
+               ) -> np.ndarray:
+    """Long thin nearly horizontal lines in a 0/1 mask: (K, 4) int32 segments x0, y0, x1, y1.
+
+    segment: shortest visible piece of a rule (px); max_gap: longest stretch hidden by writing.
+    """
+    none = np.zeros((0, 4), np.int32)
     h, w = mask.shape
     min_len = max(20, int(RULE_MIN_LEN_FRAC * w))
     if w < min_len:
-        return mask
+        return none
     vk = cv2.getStructuringElement(cv2.MORPH_RECT, (1, RULE_MAX_THICK + 1))
     thick = cv2.morphologyEx(mask, cv2.MORPH_OPEN, vk)
     thin = cv2.subtract(mask, thick)
@@ -131,25 +143,32 @@ def remove_ruled_lines(mask: np.ndarray) -> np.ndarray:
     # Closed first, so a faint rule that binarised as dashes still makes long runs.
     bridge = cv2.getStructuringElement(cv2.MORPH_RECT, (RULE_BRIDGE, 1))
     runs = cv2.morphologyEx(cv2.morphologyEx(thin, cv2.MORPH_CLOSE, bridge), cv2.MORPH_OPEN,
-                            cv2.getStructuringElement(cv2.MORPH_RECT, (RULE_SEGMENT, 1)))
+                            cv2.getStructuringElement(cv2.MORPH_RECT, (segment, 1)))
     if not runs.any():
-        return mask
+        return none
     # Straight, nearly horizontal, long: a probabilistic Hough transform bridges the gaps where
     # pen strokes cross the rule and follows its tilt.
     segs = cv2.HoughLinesP(runs, 1, np.pi / 360, threshold=max(10, min_len // 3),
-                           minLineLength=min_len, maxLineGap=RULE_MAX_GAP)
+                           minLineLength=min_len, maxLineGap=max_gap)
     if segs is None:
+        return none
+    segs = segs.reshape(-1, 4).astype(np.int32)
+    dx, dy = np.abs(segs[:, 2] - segs[:, 0]), np.abs(segs[:, 3] - segs[:, 1])
+    return segs[dy <= RULE_MAX_SLOPE * dx]
+
+
+def erase_rules(mask: np.ndarray, segs: np.ndarray, thickness: int) -> np.ndarray:
+    """Erase the rule segments from the mask and re-join the strokes that crossed them."""
+    if len(segs) == 0:
         return mask
     drawn = np.zeros_like(mask)
-    for x0, y0, x1, y1 in segs.reshape(-1, 4):
-        if abs(y1 - y0) <= RULE_MAX_SLOPE * abs(x1 - x0):
-            cv2.line(drawn, (int(x0), int(y0)), (int(x1), int(y1)), 1, RULE_MAX_THICK - 1)
-    rules = drawn & mask
-    rules = cv2.dilate(rules, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 3)))
+    for x0, y0, x1, y1 in segs:
+        cv2.line(drawn, (int(x0), int(y0)), (int(x1), int(y1)), 1, max(1, int(thickness)))
+    rules = cv2.dilate(drawn & mask, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 3)))
     kept = cv2.subtract(mask, rules)
     # A stroke cut by the erased line has ink just above and below it: close vertically there.
     rejoin = cv2.morphologyEx(kept, cv2.MORPH_CLOSE,
-                              cv2.getStructuringElement(cv2.MORPH_RECT, (1, RULE_MAX_THICK + 5)))
+                              cv2.getStructuringElement(cv2.MORPH_RECT, (1, thickness + 6)))
     return kept | (rejoin & rules)
 
 
@@ -160,5 +179,5 @@ def binarize(gray: np.ndarray) -> Binarized:
         gray = cv2.bitwise_not(gray)
     ink, paper = ink_contrast(gray)
     t = threshold(ink)
-    mask = hysteresis(ink, t)
-    return Binarized(ink, mask, inverted, t, paper)
+    mask, rules = hysteresis(ink, t)
+    return Binarized(ink, mask, inverted, t, paper, rules)

@@ -10,8 +10,9 @@
    curved thin strokes (( )). They are kept as separators (they split the digits into groups).
 4. Touching digits: a glyph wider than SPLIT_MIN_W x H gets split hypotheses at the deepest
    valleys of its column ink profile (into 2, and 3 if wide enough). Every glyph and every piece
-   of every hypothesis is classified in one batch; each glyph keeps the hypothesis with the best
-   mean log-probability of its pieces, minus a penalty for digit shapes far too wide.
+   of every hypothesis is classified in one batch; a confident glyph of plausible width stays
+   whole, otherwise each keeps the hypothesis with the best summed log-probability of its
+   pieces, with penalties for a whole glyph far too wide and for pieces too short or too many.
 5. Low-confidence marks that are also small are rejected as not digits.
 """
 from __future__ import annotations
@@ -30,21 +31,39 @@ BAND_OVERLAP = 0.5          # a component must overlap the line's band by this m
 LONG_STROKE = 1.6           # straight runs longer than this x H are rules/underlines/box sides
 MERGE_SMALL_H = 0.6         # only a piece shorter than this x H is merged into a neighbour
 MERGE_CENTRE_IN = 0.15      # ... when its centre x is inside the other's box shrunk by this
+MERGE_X_OVERLAP = 0.3       # ... or when it overlaps the other's columns by this much of its width
+MERGE_MIN_H = 0.2           # ... and is not a dot or a dash (shorter than this x H)
 MERGE_MAX_H = 1.35          # ... and the merged box is at most this tall
 MERGE_MAX_W = 1.2           # ... and this wide
 SEP_MAX_H = 0.5             # marks shorter than this are separators (- . , +)
-SLASH_MAX_THIN = 0.22       # minor/major axis std ratio of a slash
-SLASH_MIN_ANGLE = 22.0      # degrees from vertical
-PAREN_MIN_H = 1.1           # parentheses stand taller than digits
-PAREN_MAX_W = 0.5
-PAREN_MIN_BOW = 0.07        # x-offset of the middle third from the ends' line, x H
-SPLIT_MIN_W = 0.9           # glyphs wider than this may be two or three touching digits
+# A slash is thin, slanted and taller than the digits (MNIST 1s slant up to 40 degrees too:
+# 10% of them beyond 32, so slant alone cannot tell a 1 from a slash; height can).
+SLASH_MAX_THIN = 0.25       # minor/major axis std ratio
+SLASH_MIN_ANGLE = 20.0      # degrees from vertical
+SLASH_MIN_H = 1.18
+# Brackets: narrow and curved: the rows' ink centres bulge from the line through the ends by
+# PAREN_MIN_BOW of the height (a parabola fit; 95% of MNIST 1s bulge less than 0.094, 99%
+# less than 0.154) and the mark stands taller than digits; or it bulges beyond doubt.
+PAREN_MIN_H = 1.05
+PAREN_MAX_W = 0.55
+PAREN_MAX_THIN = 0.4
+PAREN_MIN_BOW = 0.11
+PAREN_SURE_BOW = 0.17
+# Plus sign: both sides within these x H, at most this fraction of its ink in the corners.
+PLUS_MIN = 0.25
+PLUS_MAX = 0.8
+PLUS_MAX_CORNERS = 0.08
+SPLIT_MIN_W = 1.05          # glyphs wider than this may be two or three touching digits
 SPLIT3_MIN_W = 1.7
 SPLIT_MIN_PIECE_W = 0.18    # a piece of a split is at least this wide
 SPLIT_CUTS = 4              # candidate cut columns tried per split point
+WHOLE_SURE_P = 0.9          # a whole glyph this confident and at most WHOLE_SURE_W x H wide
+WHOLE_SURE_W = 1.15         # is kept whole whatever its pieces score
+SPLIT_MIN_PIECE_H = 0.55    # a piece shorter than this x H is unlikely to be a digit ...
+SHORT_PIECE_PENALTY = 3.0   # ... and costs this much log-probability
 WIDE_PENALTY = 2.0          # log-prob penalty per H of width beyond WIDE_FREE
 WIDE_FREE = 1.0
-SPLIT_PENALTY = 0.15        # per extra piece: prefer the whole glyph when scores tie
+SPLIT_PENALTY = 0.5         # per extra piece: prefer the whole glyph when scores are close
 REJECT_P = 0.5              # a mark below this probability ...
 REJECT_MAX_H = 0.7          # ... and shorter than this x H is not a digit
 
@@ -72,26 +91,63 @@ def _strip_long_strokes(mask: np.ndarray, H: float) -> np.ndarray:
     return cv2.subtract(mask, long_)
 
 
+def _is_plus(m: np.ndarray, H: float) -> bool:
+    """A small cross: nearly all ink in the middle row band or the middle column band, each
+    band's ink spanning most of the mark, the four corners empty."""
+    h, w = m.shape
+    if not (PLUS_MIN * H <= h <= PLUS_MAX * H and PLUS_MIN * H <= w <= PLUS_MAX * H):
+        return False
+    r0, r1, c0, c1 = int(0.3 * h), int(np.ceil(0.7 * h)), int(0.3 * w), int(np.ceil(0.7 * w))
+    total = float(m.sum())
+    corners = total - float(m[r0:r1].sum()) - float(m[:, c0:c1].sum()) + float(m[r0:r1, c0:c1].sum())
+    span_x = np.flatnonzero(m[r0:r1].any(0))
+    span_y = np.flatnonzero(m[:, c0:c1].any(1))
+    return bool(corners <= PLUS_MAX_CORNERS * total and span_x.size and span_y.size
+                and np.ptp(span_x) >= 0.8 * (w - 1) and np.ptp(span_y) >= 0.8 * (h - 1))
+
+
+def _axes(m: np.ndarray) -> tuple[float, np.ndarray]:
+    """(minor/major standard deviation ratio, unit major axis (x, y)) of a mask's ink."""
+    mo = cv2.moments(m, binaryImage=True)
+    if mo["m00"] <= 0:
+        return 1.0, np.array([0.0, 1.0])
+    cov = np.array([[mo["mu20"], mo["mu11"]], [mo["mu11"], mo["mu02"]]]) / mo["m00"]
+    ev, vec = np.linalg.eigh(cov)
+    return float(np.sqrt(max(ev[0], 0) / max(ev[1], 1e-9))), vec[:, 1]
+
+
+def _thinness(m: np.ndarray) -> float:
+    return _axes(m)[0]
+
+
+def _bow(m: np.ndarray) -> float:
+    """How far the middle of a tall mark bulges from the line through its ends, in heights:
+    a parabola x(y) fitted to the rows' ink centres; its vertex offset (+: bulges right)."""
+    h, w = m.shape
+    rows = np.flatnonzero(m.any(1))
+    if rows.size < 5:
+        return 0.0
+    sums = m[rows].sum(1)
+    cx = (m[rows] * np.arange(w)).sum(1) / sums
+    c2 = np.polyfit((rows - h / 2) / h, cx / h, 2)[0]
+    return float(-c2 * 0.25)
+
+
 def _shape_kind(m: np.ndarray, H: float) -> str:
     """'digit' or a separator kind, from the glyph's mask alone."""
     h, w = m.shape
+    if _is_plus(m, H):
+        return "+"
     if h < SEP_MAX_H * H:
         return "-" if w > 1.5 * h else "."
-    mo = cv2.moments(m, binaryImage=True)
-    if mo["m00"] > 0:
-        cov = np.array([[mo["mu20"], mo["mu11"]], [mo["mu11"], mo["mu02"]]]) / mo["m00"]
-        ev, vec = np.linalg.eigh(cov)
-        thin = np.sqrt(max(ev[0], 0) / max(ev[1], 1e-9))
-        major = vec[:, 1]
+    if h > SLASH_MIN_H * H:
+        thin, major = _axes(m)
         angle = np.degrees(np.arctan2(abs(major[0]), abs(major[1])))  # from vertical
         if thin < SLASH_MAX_THIN and angle > SLASH_MIN_ANGLE and major[0] * major[1] < 0:
             return "/"  # image y grows downwards: / has x and y of opposite sign
-    if h > PAREN_MIN_H * H and w < PAREN_MAX_W * H:
-        thirds = np.array_split(np.arange(h), 3)
-        xs = np.arange(w)
-        cx = [float((m[r].sum(0) * xs).sum() / max(m[r].sum(), 1)) for r in thirds]
-        bow = cx[1] - (cx[0] + cx[2]) / 2
-        if abs(bow) > PAREN_MIN_BOW * H:
+    if w < PAREN_MAX_W * H and h > SEP_MAX_H * H and _thinness(m) < PAREN_MAX_THIN:
+        bow = _bow(m)
+        if abs(bow) > PAREN_MIN_BOW and (h > PAREN_MIN_H * H or abs(bow) > PAREN_SURE_BOW):
             return "(" if bow < 0 else ")"
     return "digit"
 
@@ -151,8 +207,12 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
                 c, a0, a1 = (gx0 + gx1) / 2, bx0, bx1
             inset = MERGE_CENTRE_IN * (a1 - a0)
             ux0, uy0, ux1, uy1 = min(gx0, bx0), min(gy0, by0), max(gx1, bx1), max(gy1, by1)
-            if small and a0 + inset <= c <= a1 - inset and uy1 - uy0 <= MERGE_MAX_H * H \
-                    and ux1 - ux0 <= MERGE_MAX_W * H:
+            # or: a piece (not a dot or dash) lying partly over the other's columns
+            pw = min(bx1 - bx0, gx1 - gx0)
+            x_ov = min(bx1, gx1) - max(bx0, gx0)
+            over = min(by1 - by0, gy1 - gy0) >= MERGE_MIN_H * H and x_ov >= MERGE_X_OVERLAP * pw
+            if small and (a0 + inset <= c <= a1 - inset or over) \
+                    and uy1 - uy0 <= MERGE_MAX_H * H and ux1 - ux0 <= MERGE_MAX_W * H:
                 g[0].append(i)
                 g[1:] = [ux0, uy0, ux1, uy1]
                 merged = True
@@ -200,7 +260,8 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
                     continue
                 start = len(patches)
                 patches.extend(pp for _, pp in pieces)
-                options.append((-SPLIT_PENALTY * (len(pieces) - 1),
+                short = sum(pb[3] < SPLIT_MIN_PIECE_H * H for pb, _ in pieces)
+                options.append((-SPLIT_PENALTY * (len(pieces) - 1) - SHORT_PIECE_PENALTY * short,
                                 [(pb, start + j) for j, (pb, _) in enumerate(pieces)]))
         hyps.append(options)
     if not patches:
@@ -212,7 +273,11 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
         if g.kind != "digit":
             out.append(g)
             continue
-        prior, pieces = max(options, key=lambda o: o[0] + np.mean([best_lp[j] for _, j in o[1]]))
+        whole_box, whole_j = options[0][1][0]
+        if best_lp[whole_j] >= np.log(WHOLE_SURE_P) and whole_box[2] <= WHOLE_SURE_W * H:
+            pieces = options[0][1]  # a confident digit of plausible width: no split
+        else:
+            _, pieces = max(options, key=lambda o: o[0] + sum(best_lp[j] for _, j in o[1]))
         for pb, j in pieces:
             p = float(np.exp(best_lp[j]))
             if p < REJECT_P and pb[3] < REJECT_MAX_H * H:

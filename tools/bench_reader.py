@@ -1,0 +1,255 @@
+"""Reader benchmark: photos of handwritten phone numbers -> digits, against Tesseract 5.
+
+    python tools/bench.py reader [--n 500] [--n-hard 200] [--seed 2026] [--model default|logreg|PATH]
+                                 [--tesseract-n N] [--no-tesseract]
+
+On --n normal and --n-hard hard synthetic photos (tools/synth_photos.py, MNIST TEST digits,
+fixed seed) it measures, for edgedigits.read_number:
+  exact      the whole number right;
+  digits     digit accuracy: aligned digits right / true digits (edit-distance alignment);
+  ceiling    the same model on the same digits, each cut from its TRUE box and normalised by the
+             reader's own normalisation: what perfect segmentation would give (exact rate);
+  silent     wrong number with no digit flagged uncertain and no reason given;
+  ms         median time per 1280x960 photo (JPEG bytes in, Reading out) on one core;
+and the same photos through Tesseract 5 (digits whitelist; the page segmentation mode that
+reads best on the first photos is picked, then used for all). It also reads scikit-learn's
+load_digits (real handwriting from 43 other writers, 8x8, upsampled and drawn dark on light):
+single digits, and 8-digit numbers composed from them.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
+
+import synth_photos  # noqa: E402
+
+TESSERACT_PSMS = (6, 7, 11, 13)
+
+
+def edit_ops(a: str, b: str) -> int:
+    """Levenshtein distance between strings a and b."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def digit_correct(truth: str, read: str) -> int:
+    """Digits of `truth` read right: len(truth) minus the edits needed, at least 0."""
+    return max(0, len(truth) - edit_ops(truth, read))
+
+
+def ceiling_digits(photo, model) -> str:
+    """The digits read from their TRUE boxes with the reader's binarisation and normalisation."""
+    from edgedigits.pipeline import binarize, load
+    from edgedigits.pipeline.classify import classify
+    from edgedigits.pipeline.normalize import normalize
+    loaded = load.load(photo.image)
+    b = binarize.binarize(loaded.gray)
+    patches = []
+    for x, y, w, h in photo.boxes:
+        x0, y0 = max(0, int(x / loaded.scale)), max(0, int(y / loaded.scale))
+        x1, y1 = int((x + w) / loaded.scale) + 1, int((y + h) / loaded.scale) + 1
+        m = b.mask[y0:y1, x0:x1]
+        # The digit's own ink: the biggest components in its box (neighbours may poke in).
+        n, lab, st, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
+        if n > 1:
+            big = st[1:, cv2.CC_STAT_AREA].max()
+            keep = np.flatnonzero(st[:, cv2.CC_STAT_AREA] >= 0.15 * big)
+            keep = keep[keep > 0]
+            m = np.isin(lab, keep).astype(np.uint8)
+        patches.append(normalize(b.ink[y0:y1, x0:x1], m))
+    logp = classify(np.stack(patches), model)
+    return "".join(str(int(k)) for k in logp.argmax(1))
+
+
+def tesseract_read(path: str, psm: int) -> tuple[str, float]:
+    t = time.perf_counter()
+    out = subprocess.run(
+        ["tesseract", path, "stdout", "--psm", str(psm), "-c",
+         "tessedit_char_whitelist=0123456789"],
+        capture_output=True, text=True, env={**os.environ, "OMP_THREAD_LIMIT": "1"})
+    dt = time.perf_counter() - t
+    return "".join(c for c in out.stdout if c.isdigit()), dt
+
+
+def score(truths: list[str], reads: list[str]) -> tuple[float, float]:
+    exact = float(np.mean([t == r for t, r in zip(truths, reads)]))
+    dig = sum(digit_correct(t, r) for t, r in zip(truths, reads)) / sum(len(t) for t in truths)
+    return exact, dig
+
+
+def run_photos(photos, model, tess_psm: int | None, tess_n: int, tmp: str) -> dict:
+    import edgedigits
+    truths, reads, ceil, silent, times, reasons = [], [], [], 0, [], 0
+    tess_reads, tess_times = [], []
+    for i, ph in enumerate(photos):
+        t = time.perf_counter()
+        r = edgedigits.read_number(ph.jpeg, model=model)
+        times.append(time.perf_counter() - t)
+        truths.append(ph.digits)
+        reads.append(r.digits)
+        reasons += r.reason is not None
+        if r.digits != ph.digits and not r.uncertain and r.reason is None:
+            silent += 1
+        ceil.append(ceiling_digits(ph, model))
+        if tess_psm is not None and i < tess_n:
+            path = os.path.join(tmp, f"p{i}.jpg")
+            with open(path, "wb") as f:
+                f.write(ph.jpeg)
+            s, dt = tesseract_read(path, tess_psm)
+            tess_reads.append(s)
+            tess_times.append(dt)
+    exact, dig = score(truths, reads)
+    cexact, cdig = score(truths, ceil)
+    res = dict(n=len(truths), exact=exact, digits=dig, ceiling_exact=cexact, ceiling_digits=cdig,
+               silent=silent / len(truths), with_reason=reasons / len(truths),
+               ms=1000 * statistics.median(times), ms_p90=1000 * float(np.percentile(times, 90)))
+    if tess_reads:
+        te, td = score(truths[: len(tess_reads)], tess_reads)
+        res.update(tess_n=len(tess_reads), tess_exact=te, tess_digits=td,
+                   tess_ms=1000 * statistics.median(tess_times))
+    return res
+
+
+def pick_psm(photos, tmp: str) -> tuple[int, dict]:
+    """The Tesseract page segmentation mode with the best digit accuracy on these photos."""
+    scores = {}
+    for psm in TESSERACT_PSMS:
+        reads = []
+        for i, ph in enumerate(photos):
+            path = os.path.join(tmp, f"psm{i}.jpg")
+            with open(path, "wb") as f:
+                f.write(ph.jpeg)
+            reads.append(tesseract_read(path, psm)[0])
+        scores[psm] = score([p.digits for p in photos], reads)
+    best = max(scores, key=lambda k: (scores[k][1], scores[k][0]))
+    return best, scores
+
+
+def render_load_digits(img8: np.ndarray, height: int, rng: np.random.Generator) -> np.ndarray:
+    """An 8x8 load_digits image (0..16) drawn dark on light, `height` px tall, as a pen stroke."""
+    a = img8.astype(np.float32) / 16.0
+    s = height / 8.0
+    big = cv2.resize(np.pad(a, 1), None, fx=s, fy=s, interpolation=cv2.INTER_CUBIC)
+    big = cv2.GaussianBlur(big, (0, 0), s * 0.35)
+    ink = np.clip((big - 0.25) * 3.0, 0, 1)
+    return ink
+
+
+def load_digits_bench(model, seed: int) -> dict:
+    """Single load_digits digits and 8-digit numbers made of them, through read_number."""
+    import edgedigits
+    from sklearn.datasets import load_digits
+    ds = load_digits()
+    rng = np.random.default_rng(seed)
+    single_ok, n_single = 0, 0
+    for i in range(len(ds.target)):
+        ink = render_load_digits(ds.images[i], 48, rng)
+        page = np.full((ink.shape[0] + 40, ink.shape[1] + 40), 235, np.float32)
+        page[20:-20, 20:-20] -= 200 * ink
+        r = edgedigits.read_number(np.clip(page, 0, 255).astype(np.uint8), model=model)
+        single_ok += r.digits == str(ds.target[i])
+        n_single += 1
+    # 8-digit numbers: each digit a different load_digits sample, small gaps between.
+    n_num, num_ok, dig_ok, dig_n = 300, 0, 0, 0
+    for _ in range(n_num):
+        idx = rng.choice(len(ds.target), 8, replace=False)
+        inks = [render_load_digits(ds.images[i], 48, rng) for i in idx]
+        gap = 10
+        w = sum(k.shape[1] for k in inks) + gap * 9
+        page = np.full((inks[0].shape[0] + 40, w + 40), 235, np.float32)
+        x = 20 + gap
+        for k in inks:
+            page[20:20 + k.shape[0], x:x + k.shape[1]] -= 200 * k
+            x += k.shape[1] + gap
+        r = edgedigits.read_number(np.clip(page, 0, 255).astype(np.uint8), model=model)
+        truth = "".join(str(ds.target[i]) for i in idx)
+        num_ok += r.digits == truth
+        dig_ok += digit_correct(truth, r.digits)
+        dig_n += 8
+    # The model alone on the same digits, normalised from the rendering (no reader).
+    from edgedigits.pipeline.classify import classify
+    from edgedigits.pipeline.normalize import normalize
+    patches = []
+    for i in range(len(ds.target)):
+        ink = (render_load_digits(ds.images[i], 48, rng) * 255).astype(np.uint8)
+        patches.append(normalize(ink, (ink > 64).astype(np.uint8)))
+    model_acc = float((classify(np.stack(patches), model).argmax(1) == ds.target).mean())
+    return dict(single=single_ok / n_single, n_single=n_single, model_only=model_acc,
+                numbers_exact=num_ok / n_num, numbers_digits=dig_ok / dig_n, n_numbers=n_num)
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--n", type=int, default=500)
+    p.add_argument("--n-hard", type=int, default=200)
+    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--model", default=None, help="default, logreg or a .edm path")
+    p.add_argument("--no-tesseract", action="store_true")
+    p.add_argument("--tesseract-n", type=int, default=None,
+                   help="run Tesseract on the first N photos of each set (default: all)")
+    p.add_argument("--no-load-digits", action="store_true")
+    args = p.parse_args(argv)
+    cv2.setNumThreads(1)
+    import edgedigits
+    model = edgedigits.load_model(None if args.model in (None, "default") else args.model)
+    print(f"# reader benchmark: {platform.machine()}, {os.cpu_count()} cores, OpenCV "
+          f"{cv2.__version__}, one thread; model {model.meta.get('name')} {model.layer_sizes}")
+    have_tess = not args.no_tesseract and subprocess.run(
+        ["tesseract", "--version"], capture_output=True).returncode == 0
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        psm = None
+        if have_tess:
+            probe = list(synth_photos.make_photos(20, seed=args.seed + 99))
+            psm, scores = pick_psm(probe, tmp)
+            print("# tesseract psm probe (exact, digits) on 20 other photos: " +
+                  ", ".join(f"psm {k}: {v[0]:.2f}/{v[1]:.3f}" for k, v in scores.items()) +
+                  f" -> psm {psm}")
+        for name, n, hard, seed in (("normal", args.n, False, args.seed),
+                                    ("hard", args.n_hard, True, args.seed + 1)):
+            if n <= 0:
+                continue
+            photos = list(synth_photos.make_photos(n, seed=seed, hard=hard))
+            tn = n if args.tesseract_n is None else min(n, args.tesseract_n)
+            res = run_photos(photos, model, psm, tn, tmp)
+            res["set"] = name
+            rows.append(res)
+            print(f"{name}: n={res['n']} exact={res['exact']:.3f} digits={res['digits']:.4f} "
+                  f"ceiling_exact={res['ceiling_exact']:.3f} ratio="
+                  f"{res['exact'] / max(res['ceiling_exact'], 1e-9):.3f} "
+                  f"ceiling_digits={res['ceiling_digits']:.4f} silent={res['silent']:.3f} "
+                  f"with_reason={res['with_reason']:.3f} median_ms={res['ms']:.1f} "
+                  f"p90_ms={res['ms_p90']:.1f}", flush=True)
+            if "tess_exact" in res:
+                print(f"{name} tesseract (psm {psm}, n={res['tess_n']}): "
+                      f"exact={res['tess_exact']:.3f} digits={res['tess_digits']:.4f} "
+                      f"median_ms={res['tess_ms']:.0f}", flush=True)
+    if not args.no_load_digits:
+        ld = load_digits_bench(model, args.seed)
+        print(f"load_digits: single digits {ld['single']:.3f} (n={ld['n_single']}; model alone "
+              f"on the same renderings {ld['model_only']:.3f}); 8-digit numbers exact "
+              f"{ld['numbers_exact']:.3f}, digits {ld['numbers_digits']:.4f} (n={ld['n_numbers']})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
