@@ -11,8 +11,9 @@ must be set), and runs camera mode on each, in process, as `edgedigits camera --
               up with the camera;
     cpu ms    wall-clock time spent decoding and processing from the first steady frame up to
               and including the announcing frame, on this machine (one thread);
-plus whether the announced digits were right, how many numbers were announced, and the mean
-time per frame by kind (quality-rejected frames skip the reader).
+plus whether the announced digits were right, how many numbers were announced, how many single
+steady frames the reader got right on its own (what voting starts from), and the mean time per
+frame by kind (quality-rejected frames skip the reader).
 """
 from __future__ import annotations
 
@@ -37,6 +38,18 @@ def run_one(path: str, truth, read, lang: str = "en") -> dict:
     fps = cap.get(cv2.CAP_PROP_FPS) or truth.fps
     announced, guidance = [], []
     frame_ms = {"rejected": [], "read": []}
+    steady_right = steady_read = 0  # single-frame readings in the steady part, and how many were right
+    reader = session.read
+
+    def read_and_count(img):
+        nonlocal steady_right, steady_read
+        r = reader(img)
+        if index >= truth.first_steady_frame:
+            steady_read += 1
+            steady_right += r.digits == truth.digits
+        return r
+
+    session.read = read_and_count
     cpu_from_steady = 0.0
     latency_cpu = None
     index = 0
@@ -66,6 +79,7 @@ def run_one(path: str, truth, read, lang: str = "en") -> dict:
         "cpu_ms": latency_cpu, "digits": first[1] if first else None, "right": bool(first and first[1] == truth.digits),
         "numbers": len(announced), "early": sum(1 for i, _ in announced if i < truth.first_steady_frame),
         "guidance": len(guidance), "fps": fps,
+        "single_right": steady_right, "single_read": steady_read,
         "ms_rejected": statistics.mean(frame_ms["rejected"]) if frame_ms["rejected"] else 0.0,
         "ms_read": statistics.mean(frame_ms["read"]) if frame_ms["read"] else 0.0,
     }
@@ -96,13 +110,14 @@ def main(argv: list[str] | None = None) -> int:
           f"blurred approach + {synth_video.STEADY_FRAMES} steady frames), model "
           f"{model.meta.get('name', '?')} {'-'.join(map(str, model.layer_sizes))}, kernel {kernel}, "
           f"{platform.machine()}, {os.cpu_count()} cpus, python {platform.python_version()}")
-    print("| seed | frames to announce | video ms | cpu ms | announced | right | numbers | guidance | ms/frame read | ms/frame rejected |")
-    print("|---:|---:|---:|---:|---|---|---:|---:|---:|---:|")
+    print("| seed | frames to announce | video ms | cpu ms | announced | right | numbers | guidance "
+          "| single frames right | ms/frame read | ms/frame rejected |")
+    print("|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---:|")
     for r in rows:
         fmt = lambda v, f="{:.0f}": "-" if v is None else f.format(v)  # noqa: E731
         print(f"| {r['seed']} | {fmt(r['frames'])} | {fmt(r['video_ms'])} | {fmt(r['cpu_ms'])} | "
               f"{r['digits'] or '-'} | {'yes' if r['right'] else 'no'} | {r['numbers']} | {r['guidance']} | "
-              f"{r['ms_read']:.1f} | {r['ms_rejected']:.1f} |")
+              f"{r['single_right']}/{r['single_read']} | {r['ms_read']:.1f} | {r['ms_rejected']:.1f} |")
     done = [r for r in rows if r["frames"] is not None]
     if done:
         print(f"\nmedian over {len(done)}/{len(rows)} videos with an announcement: "
@@ -111,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{statistics.median(r['cpu_ms'] for r in done):.0f} ms of processing; "
               f"right digits in {sum(r['right'] for r in rows)}/{len(rows)}, "
               f"{sum(r['numbers'] > 1 for r in rows)} with more than one number, "
-              f"{sum(r['early'] for r in rows)} announced before the steady part")
+              f"{sum(r['early'] for r in rows)} announced before the steady part; single steady "
+              f"frames read right: {sum(r['single_right'] for r in rows)}/{sum(r['single_read'] for r in rows)}")
     return 0
 
 
