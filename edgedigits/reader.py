@@ -9,7 +9,7 @@ small writing keeps its detail. See docs/reader.md for the stages, thresholds an
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -101,12 +101,11 @@ def _edge_reason(line: Line, shape: tuple[int, int]) -> str | None:
     return None
 
 
-def _read_line(page: _Page, line: Line, model) -> Reading:
+def _line_glyphs(page: _Page, line: Line, model) -> tuple[list[Glyph], int, int, float]:
+    """The glyphs of one line, with the region's origin (working px) and the line height."""
     gray = page.loaded.gray
     s = page.det_scale
     H = line.height * s
-    if H < MIN_DIGIT_PX:
-        return Reading.empty(REASON_TOO_SMALL)
     x, y, w, h = (v * s for v in line.box)
     m = REGION_MARGIN * H
     rx0, ry0 = int(max(0, x - m)), int(max(0, y - m))
@@ -123,13 +122,35 @@ def _read_line(page: _Page, line: Line, model) -> Reading:
                               rule_segment=max(6, int(REGION_RULE_SEGMENT * H)),
                               rule_gap=int(REGION_RULE_GAP * H))
     band = (int(y - ry0), int(y + h - ry0))
-    glyphs = segment_line(ink, mask, band, H, model)
+    return segment_line(ink, mask, band, H, model), rx0, ry0, H
+
+
+def _read_line(page: _Page, line: Line, model) -> Reading:
+    if line.height * page.det_scale < MIN_DIGIT_PX:
+        return Reading.empty(REASON_TOO_SMALL)
+    glyphs, rx0, ry0, H = _line_glyphs(page, line, model)
     reading = _build(glyphs, H, rx0, ry0, page.loaded.scale)
     edge = _edge_reason(line, page.det.shape)
     if edge and reading.digits:
-        return Reading(reading.digits, reading.groups, reading.confidences, reading.uncertain,
-                       reading.alternatives, reading.boxes, edge)
+        return replace(reading, reason=edge)
     return reading
+
+
+def digit_glyphs(image, *, model=None) -> list[tuple[tuple[int, int, int, int], np.ndarray]]:
+    """For tools: the most prominent line's digit glyphs as the reader cuts them, as
+    (box x, y, w, h in the input image, 28x28 uint8 patch) pairs, left to right."""
+    page, _ = _analyse(image)
+    if page is None or not page.lines:
+        return []
+    model = model if model is not None else default_model()
+    line = page.lines[0]
+    if line.height * page.det_scale < MIN_DIGIT_PX:
+        return []
+    glyphs, rx0, ry0, _ = _line_glyphs(page, line, model)
+    sc = page.loaded.scale
+    return [((int(round((g.box[0] + rx0) * sc)), int(round((g.box[1] + ry0) * sc)),
+              max(1, int(round(g.box[2] * sc))), max(1, int(round(g.box[3] * sc)))), g.patch)
+            for g in glyphs if g.kind == "digit"]
 
 
 def _build(glyphs: list[Glyph], H: float, ox: int, oy: int, scale: float) -> Reading:

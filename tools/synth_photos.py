@@ -41,7 +41,7 @@ FORMATS = (
 
 # Writing size: digit height (px, in the 1280x960 photo) drawn uniformly from these ranges.
 DIGIT_H_NORMAL = (44, 84)
-DIGIT_H_HARD = (30, 60)
+DIGIT_H_HARD = (34, 64)
 # MNIST digits fill a 20 px box inside the 28 px field; scale so that box becomes the height.
 MNIST_BOX = 20.0
 
@@ -163,7 +163,7 @@ def _render_line(text: str, height: float, hard: bool, split: str,
     """Alpha image of one written line, its digit boxes (x, y, w, h) and MNIST indices."""
     images, _ = load_mnist(split)
     by_class = _by_class(split)
-    pen = rng.uniform(0.7, 1.6) if not hard else rng.uniform(0.55, 2.0)
+    pen = rng.uniform(0.7, 1.6) if not hard else rng.uniform(0.6, 1.8)
     pen_px = max(1, int(round(0.12 * height * pen)))
     rot_sd = 8.0 if hard else 4.0
     jitter = (0.10 if hard else 0.05) * height
@@ -300,12 +300,13 @@ def make_photo(rng: np.random.Generator, hard: bool = False, split: str = "test"
     photo = cv2.warpPerspective(page, hom, (PHOTO_W, PHOTO_H), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                 borderMode=cv2.BORDER_REFLECT)
     photo *= _lighting(rng, hard)[..., None]
-    sigma = rng.uniform(0.0, 2.0 if hard else 1.2)
+    # Defocus relative to the writing's size: a person could still read every photo.
+    sigma = rng.uniform(0.0, (0.032 if hard else 0.02) * height)
     if sigma > 0.3:
         photo = cv2.GaussianBlur(photo, (0, 0), sigma)
-    photo = photo * 255.0 + rng.normal(0, rng.uniform(1.5, 9.0 if hard else 5.0), photo.shape)
+    photo = photo * 255.0 + rng.normal(0, rng.uniform(1.5, 8.0 if hard else 5.0), photo.shape)
     photo = np.clip(photo, 0, 255).astype(np.uint8)
-    quality = int(rng.integers(35, 80) if hard else rng.integers(60, 95))
+    quality = int(rng.integers(40, 80) if hard else rng.integers(60, 95))
     ok, enc = cv2.imencode(".jpg", photo, [cv2.IMWRITE_JPEG_QUALITY, quality])
     assert ok
     jpeg = enc.tobytes()

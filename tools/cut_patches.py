@@ -1,0 +1,99 @@
+"""Cut training patches with the reader itself, from photos built from MNIST TRAINING digits.
+
+The shipped model should learn what the reader really feeds it: digits cut, cleaned and
+normalised by the reader's own stages from camera-like photos (thick and thin pens, blur, JPEG,
+perspective), not only MNIST's pristine scans. This script generates photos with
+tools/synth_photos.py from the TRAINING split (never the test split), runs the reader's
+segmentation and normalisation on each, and keeps every digit glyph whose box matches exactly
+one true digit box (IoU >= MATCH_IOU), labelled with that digit.
+
+    python tools/cut_patches.py --photos 3000 --seed 7 --out ~/.cache/edgedigits/reader_patches.npz
+
+The .npz holds images (N, 28, 28) uint8 (ink bright on dark, like MNIST), labels (N,) uint8,
+mnist_index (N,) int32 (the source digit in MNIST's training split, so a trainer can keep its
+50k/10k train/validation split: index >= 50000 is validation) and hard (N,) bool.
+Keep it outside the repository.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+import numpy as np  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
+
+import synth_photos  # noqa: E402
+
+# A reader glyph is labelled with the true digit whose box overlaps it at least this much.
+MATCH_IOU = 0.5
+# Share of photos generated in the hard mode.
+HARD_SHARE = 0.35
+
+
+def iou(a, b) -> float:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    iw = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    ih = max(0, min(ay + ah, by + bh) - max(ay, by))
+    inter = iw * ih
+    return inter / float(aw * ah + bw * bh - inter) if inter else 0.0
+
+
+def cut(photo, model) -> list[tuple[np.ndarray, int, int]]:
+    """(patch, label, mnist index) for each reader glyph that matches one true digit."""
+    from edgedigits.reader import digit_glyphs
+    out = []
+    for box, patch in digit_glyphs(photo.image, model=model):
+        scores = [iou(box, t) for t in photo.boxes]
+        ranked = sorted(scores, reverse=True) + [0.0, 0.0]
+        if ranked[0] >= MATCH_IOU and ranked[1] < MATCH_IOU:
+            k = int(np.argmax(scores))
+            out.append((patch, int(photo.digits[k]), photo.mnist_index[k]))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--photos", type=int, default=3000)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--model", default=None, help="model for the reader's split decisions")
+    p.add_argument("--out", default=os.path.join("~", ".cache", "edgedigits",
+                                                  "reader_patches.npz"))
+    args = p.parse_args(argv)
+    import cv2
+    import edgedigits
+    cv2.setNumThreads(1)
+    model = edgedigits.load_model(args.model)
+    rng = np.random.default_rng(args.seed)
+    images, labels, index, hard = [], [], [], []
+    t0 = time.time()
+    for i in range(args.photos):
+        is_hard = bool(rng.random() < HARD_SHARE)
+        photo = synth_photos.make_photo(rng, hard=is_hard, split="train")
+        for patch, label, idx in cut(photo, model):
+            images.append(patch)
+            labels.append(label)
+            index.append(idx)
+            hard.append(is_hard)
+        if (i + 1) % 200 == 0:
+            print(f"{i + 1} photos, {len(labels)} patches, {time.time() - t0:.0f} s",
+                  file=sys.stderr, flush=True)
+    out = os.path.expanduser(args.out)
+    os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
+    tmp = out + ".tmp.npz"
+    np.savez_compressed(tmp, images=np.stack(images).astype(np.uint8),
+                        labels=np.array(labels, np.uint8), mnist_index=np.array(index, np.int32),
+                        hard=np.array(hard, bool))
+    os.replace(tmp, out)
+    print(f"wrote {len(labels)} patches from {args.photos} photos to {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
