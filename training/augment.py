@@ -55,7 +55,7 @@ class AugmentConfig:
     clean_p: float = 0.0  # fraction of digits left untouched
 
     @classmethod
-    def from_dict(cls, d: dict) -> "AugmentConfig":
+    def from_dict(cls, d: dict) -> AugmentConfig:
         names = {f.name for f in fields(cls)}
         unknown = set(d) - names
         if unknown:

@@ -45,10 +45,10 @@ class Mlp:
         """All parameter arrays: W1, b1, W2, b2, ... (views, not copies)."""
         return [p for wb in zip(self.weights, self.biases) for p in wb]
 
-    def copy(self) -> "Mlp":
+    def copy(self) -> Mlp:
         return Mlp([w.copy() for w in self.weights], [b.copy() for b in self.biases])
 
-    def astype(self, dtype) -> "Mlp":
+    def astype(self, dtype) -> Mlp:
         return Mlp([w.astype(dtype) for w in self.weights], [b.astype(dtype) for b in self.biases])
 
     def layers(self) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -120,7 +120,7 @@ def to_npz_dict(model: Mlp) -> dict[str, np.ndarray]:
 
 def from_npz_dict(d) -> Mlp:
     """Inverse of to_npz_dict (accepts an NpzFile)."""
-    n = sum(1 for k in d.keys() if k.startswith("W") and k[1:].isdigit())
+    n = sum(1 for k in d if k.startswith("W") and k[1:].isdigit())
     if n == 0:
         raise ValueError("no layers W0, b0, ... in the archive")
     return Mlp([np.array(d[f"W{i}"]) for i in range(n)], [np.array(d[f"b{i}"]) for i in range(n)])

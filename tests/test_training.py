@@ -1,0 +1,197 @@
+"""The trainer (training/train.py), augmentation and export, on tiny models and small subsets.
+
+Each run here trains a few hundred to a few thousand digits for one to three epochs: it checks
+behaviour (learning happens, runs are deterministic, an interrupted run resumes to the same
+parameters, the export round-trips through the C core), not the shipped model's accuracy
+(tests/test_shipped_model.py does that).
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import numpy as np
+import pytest
+
+from training import augment as aug
+from training import export, mnist, train
+from training.models import init_mlp
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def data_folder() -> str:
+    folder = os.environ.get("EDGEDIGITS_DATA")
+    if not folder or not os.path.isdir(folder):
+        pytest.skip("MNIST not available: set EDGEDIGITS_DATA to the folder of the four IDX .gz files")
+    return folder
+
+
+def tiny(tmp_path, **kw) -> train.TrainConfig:
+    base = {"hidden": (32,), "epochs": 2, "batch_size": 20, "lr": 0.5, "warmup_epochs": 0.5,
+            "lr_final": 0.01, "augment": False, "train_subset": 2000, "valid_subset": 500,
+            "eval_train_subset": 500, "threads": 1, "seed": 7, "out_dir": str(tmp_path / "run"),
+            "name": "tiny"}
+    base.update(kw)
+    return train.TrainConfig(**base)
+
+
+@pytest.fixture(scope="module")
+def small_data(data_folder):
+    return train.load_data(train.TrainConfig(train_subset=2000, valid_subset=500, eval_train_subset=500,
+                                             seed=7), data_folder)
+
+
+def quiet(_line: str) -> None:
+    pass
+
+
+def test_minibatch_training_learns(tmp_path, small_data):
+    res = train.train(tiny(tmp_path, epochs=3, augment=True), data=small_data, log=quiet)
+    h = res.state.history
+    assert [e["epoch"] for e in h] == [1, 2, 3]
+    assert h[-1]["val_ll"] > h[0]["val_ll"]
+    assert h[-1]["val_error"] < 0.25, h  # 10 classes: chance is 0.9
+    assert os.path.exists(tmp_path / "run" / train.CHECKPOINT)
+    log = (tmp_path / "run" / train.LOG).read_text()
+    assert "epoch   3/3" in log and "val_err" in log and "train_err" in log
+
+
+def test_notebook_datapoint_sgd_learns_logreg(tmp_path, small_data):
+    cfg = tiny(tmp_path, hidden=(), method="datapoint", epochs=1, lr=0.05, schedule="constant",
+               warmup_epochs=0, augment=False)
+    res = train.train(cfg, data=small_data, log=quiet)
+    assert res.state.history[-1]["val_error"] < 0.3
+
+
+def test_training_is_deterministic(tmp_path, small_data):
+    a = train.train(tiny(tmp_path / "a", epochs=1), data=small_data, log=quiet).state.model
+    b = train.train(tiny(tmp_path / "b", epochs=1), data=small_data, log=quiet).state.model
+    c = train.train(tiny(tmp_path / "c", epochs=1, seed=8), data=small_data, log=quiet).state.model
+    for wa, wb in zip(a.params(), b.params()):
+        np.testing.assert_array_equal(wa, wb)
+    assert not np.array_equal(a.weights[0], c.weights[0])
+
+
+def test_interrupted_run_resumes_to_the_same_parameters(tmp_path, small_data):
+    straight = train.train(tiny(tmp_path / "s", epochs=3), data=small_data, log=quiet).state
+
+    class Interrupt(Exception):
+        pass
+
+    def stop_after_two(line: str) -> None:
+        if line.startswith("epoch   2/3"):
+            raise Interrupt
+
+    cfg = tiny(tmp_path / "r", epochs=3)
+    with pytest.raises(Interrupt):
+        train.train(cfg, data=small_data, log=stop_after_two)
+    # the progress line is printed after the checkpoint of epoch 1 and before that of epoch 2
+    assert train.checkpoint_info(os.path.join(cfg.out_dir, train.CHECKPOINT))["epoch"] == 1
+    resumed = train.train(cfg, data=small_data, log=quiet, resume=True).state
+    assert [e["epoch"] for e in resumed.history] == [1, 2, 3]
+    for p, q in zip(straight.model.params() + straight.velocity, resumed.model.params() + resumed.velocity):
+        np.testing.assert_array_equal(p, q)
+    with pytest.raises(ValueError, match="different configuration"):
+        train.train(dataclasses.replace(cfg, lr=0.4), data=small_data, log=quiet, resume=True)
+
+
+def test_lambda_is_chosen_on_validation(tmp_path, small_data):
+    cfg = tiny(tmp_path, epochs=1, lambda_grid=(0.0, 1e4), lambda_search_epochs=1, augment=False)
+    res = train.train(cfg, data=small_data, log=quiet)
+    search = res.state.lambda_search
+    assert [r["lambda"] for r in search] == [0.0, 1e4]
+    best = min(search, key=lambda r: (r["val_error"], -r["val_ll"]))
+    assert res.state.lam == best["lambda"]
+    # an absurdly strong prior (weights ~ N(0, 1e-4)) must lose to none
+    assert res.state.lam == 0.0
+
+
+def test_extra_patches_are_mixed_into_training(tmp_path, data_folder):
+    d = mnist.load(data_folder)
+    extra = tmp_path / "patches.npz"
+    np.savez(extra, images=d.train.images[-300:], labels=d.train.labels[-300:].astype(np.int32))
+    cfg = tiny(tmp_path, epochs=1, extra=str(extra), extra_repeat=2)
+    data = train.load_data(cfg, data_folder)
+    assert len(data.extra_labels) == 600
+    _, ts = train.epoch_data(cfg, data, 1)
+    assert len(ts) == 2600 and np.bincount(ts, minlength=10).sum() == 2600
+    lines = []
+    train.train(cfg, data=data, log=lines.append)
+    assert "2000 train + 600 extra digits" in lines[0]
+
+
+def test_config_files_load_and_reject_unknown_settings(tmp_path):
+    for name in ("default.toml", "logreg.toml"):
+        cfg = train.load_config(os.path.join(ROOT, "training", "configs", name))
+        assert cfg.model_file.startswith("edgedigits/models/")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[train]\nlearning_rate = 0.1\n")
+    with pytest.raises(ValueError, match="learning_rate"):
+        train.load_config(str(bad))
+    bad.write_text("[augment]\nrotation = 3\n")
+    with pytest.raises(ValueError, match="rotation"):
+        train.load_config(str(bad))
+
+
+def test_export_round_trip_through_the_c_core(tmp_path, small_data, data_folder):
+    res = train.train(tiny(tmp_path, epochs=2), data=small_data, log=quiet)
+    path, header = str(tmp_path / "m.edm"), str(tmp_path / "m.h")
+    out = export.export_model(res.model, path, name="tiny", header=header, data_folder=data_folder,
+                              meta={"history": {"val_ll": [1.0]}})
+    import edgedigits
+    m = edgedigits.load_model(path)
+    assert m.layer_sizes == (784, 32, 10)
+    assert m.meta["name"] == "tiny" and m.meta["layers"] == [784, 32, 10]
+    assert out.size == os.path.getsize(path)
+    # the int8 model agrees with the float one on almost every validation digit
+    x = small_data.valid_x
+    int8_pred = m.predict_digits((x * 255).round().astype(np.uint8))
+    from training.models import log_proba
+    agree = float((int8_pred == log_proba(res.model, x).argmax(axis=1)).mean())
+    assert agree > 0.98, agree
+    assert abs(m.meta["val_error_int8"] - m.meta["float_val_error"]) < 0.01
+    # the header is exactly what the regeneration command writes from the model file
+    with open(header) as f:
+        assert f.read() == export.header_text(path)
+
+
+def test_augment_is_seeded_and_keeps_digits_recognisable():
+    rng = np.random.default_rng(0)
+    images = np.zeros((40, 28, 28), np.uint8)
+    images[:, 6:22, 12:16] = 255  # a bar: "1"
+    cfg = aug.AugmentConfig()
+    a = aug.augment(images, cfg, np.random.default_rng(5))
+    b = aug.augment(images, cfg, np.random.default_rng(5))
+    c = aug.augment(images, cfg, np.random.default_rng(6))
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+    assert a.dtype == np.uint8 and a.shape == images.shape
+    # distorted, but the ink stays roughly where and how much it was
+    ink = a.astype(float).sum(axis=(1, 2)) / images.astype(float).sum(axis=(1, 2))
+    assert 0.4 < ink.min() and ink.max() < 4.0, ink  # thicker strokes, camera background
+    assert not np.array_equal(a, images)
+    # no distortion at all: identical
+    none = aug.AugmentConfig(rotate_deg=0, scale=0, stretch=0, shear=0, shift_px=0, elastic_p=0,
+                             thickness_p=0, camera_p=0)
+    np.testing.assert_array_equal(aug.augment(images, none, rng), images)
+
+
+def test_warp_keeps_neighbouring_digits_apart():
+    """Digits share one stacked image in cv2.remap: a shift must bring in zeros, not a neighbour."""
+    images = np.zeros((3, 28, 28), np.uint8)
+    images[1] = 200  # a white tile between two black ones
+    ys, xs = np.mgrid[0:28, 0:28].astype(np.float32)
+    shifted = aug.warp(images, np.broadcast_to(xs, (3, 28, 28)), np.broadcast_to(ys - 5, (3, 28, 28)))
+    assert shifted[2].max() == 0 and shifted[0].max() == 0
+    assert (shifted[1][:5] == 0).all() and (shifted[1][6:] == 200).all()
+
+
+def test_init_is_scaled_to_the_width():
+    rng = np.random.default_rng(0)
+    for width in (50, 800):
+        m = init_mlp((width,), rng)
+        std = float(m.weights[0].std())
+        assert std == pytest.approx(1 / np.sqrt(784), rel=0.05)
+        assert not m.weights[-1].any()
