@@ -41,7 +41,9 @@ MIN_LINE_SCORE = 0.08
 # Quality: the 99th brightness percentile below this is "too dark"; the 1st above, "too bright".
 TOO_DARK_P99 = 40
 TOO_BRIGHT_P1 = 250
-# Variance of the Laplacian (of the detection image) below this: "too blurry" (if nothing read).
+# When nothing is found: "too blurry" if some ink contrast (0..255) reaches BLURRY_MIN_INK but
+# the variance of the Laplacian of the detection image stays below BLURRY_LAPLACIAN_VAR.
+BLURRY_MIN_INK = 12
 BLURRY_LAPLACIAN_VAR = 4.0
 # A line touching the image border (within this many detection px) may be cut off.
 EDGE_MARGIN = 2
@@ -83,8 +85,12 @@ def _analyse(image) -> tuple[_Page | None, str | None]:
     lines = find_lines(stats, det.shape)
     page = _Page(loaded, det, det_scale, b, lines)
     if not lines:
+        # Nothing marked: a blank page, or writing so defocused it never crossed the threshold
+        # (some ink contrast is there, but no sharp edge anywhere).
+        faint = np.percentile(b.ink, 99.9) >= BLURRY_MIN_INK
         lap = cv2.Laplacian(det, cv2.CV_32F).var()
-        return page, REASON_TOO_BLURRY if lap < BLURRY_LAPLACIAN_VAR else REASON_NO_WRITING
+        blurry = faint and lap < BLURRY_LAPLACIAN_VAR
+        return page, REASON_TOO_BLURRY if blurry else REASON_NO_WRITING
     return page, None
 
 

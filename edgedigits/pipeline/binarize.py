@@ -13,7 +13,9 @@ median the strong deviations fall on, and the image is inverted first.
 
 Ruled lines are long, thin, nearly horizontal structures: pixels in vertical runs of at most
 RULE_MAX_THICK px, bridged across the pen strokes that cross them, forming components at least
-RULE_MIN_LEN_FRAC of the image wide. They are erased and the strokes they crossed are re-joined.
+RULE_MIN_LEN_FRAC of the image wide (a probabilistic Hough transform on those runs). A rule is
+erased along its whole length, but only where its ink is thin: a pen stroke crossing it keeps
+its pixels.
 """
 from __future__ import annotations
 
@@ -158,18 +160,23 @@ def find_rules(mask: np.ndarray, segment: int = RULE_SEGMENT, max_gap: int = RUL
 
 
 def erase_rules(mask: np.ndarray, segs: np.ndarray, thickness: int) -> np.ndarray:
-    """Erase the rule segments from the mask and re-join the strokes that crossed them."""
+    """Erase ruled lines: pixels near a rule segment whose vertical ink run is at most
+    `thickness` + 1 px. Where a pen stroke crosses or runs along the rule the run is longer, so
+    the stroke keeps its pixels and is not cut."""
     if len(segs) == 0:
         return mask
     drawn = np.zeros_like(mask)
-    for x0, y0, x1, y1 in segs:
-        cv2.line(drawn, (int(x0), int(y0)), (int(x1), int(y1)), 1, max(1, int(thickness)))
-    rules = cv2.dilate(drawn & mask, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 3)))
-    kept = cv2.subtract(mask, rules)
-    # A stroke cut by the erased line has ink just above and below it: close vertically there.
-    rejoin = cv2.morphologyEx(kept, cv2.MORPH_CLOSE,
-                              cv2.getStructuringElement(cv2.MORPH_RECT, (1, thickness + 6)))
-    return kept | (rejoin & rules)
+    w = mask.shape[1]
+    band = max(3, 2 * int(thickness) + 1)  # rule position is known to a pixel or two
+    for x0, y0, x1, y1 in segs.astype(np.float64):
+        # A ruled line crosses the whole page: extend the visible segment to both edges, so
+        # the stretches hidden among the digits (longer than any Hough gap) go too.
+        slope = (y1 - y0) / (x1 - x0) if x1 != x0 else 0.0
+        ya, yb = y0 - slope * x0, y0 + slope * (w - 1 - x0)
+        cv2.line(drawn, (0, int(round(ya))), (w - 1, int(round(yb))), 1, band)
+    vk = cv2.getStructuringElement(cv2.MORPH_RECT, (1, int(thickness) + 2))
+    thin = cv2.subtract(mask, cv2.morphologyEx(mask, cv2.MORPH_OPEN, vk))
+    return cv2.subtract(mask, drawn & thin)
 
 
 def binarize(gray: np.ndarray) -> Binarized:

@@ -3,8 +3,9 @@
 Components of "mark" size (taller than MIN_MARK_H, not long thin rules, not half the page) are
 linked when they overlap vertically by at least LINK_V_OVERLAP of the shorter one, are at most
 LINK_H_GAP line heights apart horizontally and have comparable heights; linked components form a
-line (union-find). Small marks (dots, dashes, commas) then join the line whose band contains
-them. A line's prominence is the sum of squared heights of its digit-sized members: a few large
+line (union-find). Lines are then taken in order of prominence, and each absorbs the smaller
+marks (dots, dashes, commas, broken-off pieces) whose centre lies in its band, even those that
+had formed lines of their own. A line's prominence is the sum of squared heights of its digit-sized members: a few large
 digits beat a long line of small print, and one big blot does not beat a number.
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ MIN_AREA = 8
 # Marks flatter than this (width / height) are rules or underlines, not writing.
 MAX_MARK_ASPECT = 5.0
 # Marks taller than this fraction of the image are not handwriting of a phone number.
-MAX_MARK_H_FRAC = 0.5
+MAX_MARK_H_FRAC = 0.95
 # Linking: vertical overlap (of the shorter mark), horizontal gap (in heights of the taller),
 # and height ratio.
 LINK_V_OVERLAP = 0.45
@@ -77,25 +78,36 @@ def find_lines(stats: np.ndarray, image_shape: tuple[int, int]) -> list[Line]:
     link = (v_ov >= LINK_V_OVERLAP) & (gap <= LINK_H_GAP * hmax) & (ratio <= LINK_H_RATIO)
     ii, jj = np.nonzero(np.triu(link, 1))
     roots = _union_find(idx.size, np.stack([ii, jj], 1))
-    small = np.flatnonzero(~big & (area >= MIN_AREA // 2) & (h < MAX_MARK_H_FRAC * image_shape[0]))
-    lines = []
+    candidates = (area >= MIN_AREA // 2) & (h <= MAX_MARK_H_FRAC * image_shape[0])
+    cx, cy = x + w / 2, y + h / 2
+    groups = []
     for r in np.unique(roots):
         mem = idx[roots == r]
+        groups.append((float((h[mem][h[mem] >= DIGIT_SIZED * np.median(h[mem])] ** 2).sum()), mem))
+    groups.sort(key=lambda g: -g[0])
+    taken = np.zeros(len(x), bool)
+    lines = []
+    for _, mem in groups:
+        mem = mem[~taken[mem]]
+        if mem.size == 0:
+            continue
         hs = h[mem]
         med = float(np.median(hs))
-        digit_sized = hs >= DIGIT_SIZED * med
         lx0, ly0 = x[mem].min(), y[mem].min()
         lx1, ly1 = (x[mem] + w[mem]).max(), (y[mem] + h[mem]).max()
-        # Small marks whose centre lies in the band of this line, within its x-extent.
+        # Smaller marks (dots, dashes, commas, pieces) whose centre lies in this line's band,
+        # within its x-extent: they belong to it, even if they first formed lines of their own.
         g = BAND_GROW * med
-        cx, cy = x[small] + w[small] / 2, y[small] + h[small] / 2
-        inside = (cy >= ly0 - g) & (cy <= ly1 + g) & (cx >= lx0 - med) & (cx <= lx1 + med) & \
-            (h[small] <= 1.5 * med)
-        allm = np.concatenate([mem, small[inside]])
+        inside = candidates & ~taken & (cy >= ly0 - g) & (cy <= ly1 + g) & \
+            (cx >= lx0 - med) & (cx <= lx1 + med) & (h <= 1.5 * med)
+        inside[mem] = True
+        allm = np.flatnonzero(inside)
+        taken[allm] = True
         allm = allm[np.argsort(x[allm], kind="stable")]
         x0, y0 = x[allm].min(), y[allm].min()
         x1, y1 = (x[allm] + w[allm]).max(), (y[allm] + h[allm]).max()
-        score = float((hs[digit_sized] ** 2).sum())
+        hs_all = h[allm]
+        score = float((hs_all[hs_all >= DIGIT_SIZED * med] ** 2).sum())
         lines.append(Line(tuple(int(v) for v in labels[allm]), med,
                           (int(x0), int(y0), int(x1 - x0), int(y1 - y0)), score))
     lines.sort(key=lambda ln: -ln.score)

@@ -108,16 +108,16 @@ def from_array(image: np.ndarray) -> Loaded:
         raise ImageError(f"expected an image array of shape (H, W), (H, W, 3) or (H, W, 4); "
                          f"got {image.shape}")
     if image.shape[0] == 0 or image.shape[1] == 0:
-        raise ImageError(f"empty image array of shape {image.shape}")
+        raise ImageError(f"empty image array of shape {image.shape}: expected at least 1x1 pixels")
     if image.dtype == np.uint16:
         pass
     elif image.dtype == np.uint8:
         pass
     elif image.dtype.kind == "f":
         if not np.isfinite(image).all():
-            raise ImageError("image array contains NaN or infinity")
+            raise ImageError("image array contains NaN or infinity: expected finite values")
         if image.size and (image.min() < 0 or image.max() > 1):
-            raise ImageError("float image arrays must hold values in [0, 1]; "
+            raise ImageError("expected float image values in [0, 1]; "
                              "pass uint8 or uint16 for 0..255 / 0..65535")
         image = (image * 255.0 + 0.5).astype(np.uint8)
     else:
