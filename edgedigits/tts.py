@@ -67,6 +67,16 @@ def has_voice(lang: str) -> bool:
     return tag in langs or tag.split("-")[0] in langs
 
 
+def voice_for(lang: str) -> str:
+    """The espeak-ng voice to use for `lang`: the tag itself, else its base ('nl-nl' -> 'nl')."""
+    tag = lang.lower().replace("_", "-")
+    langs = languages()
+    if tag in langs or not langs:
+        return tag
+    base = tag.split("-")[0]
+    return base if base in langs else tag
+
+
 def missing_warning() -> str:
     return (f"warning: {PROGRAM} not found; printing instead of speaking "
             f"(install the Debian package '{DEBIAN_PACKAGE}')")
@@ -75,7 +85,7 @@ def missing_warning() -> str:
 def espeak_command(lang: str, wav: str | None = None, rate: int = RATE_WPM) -> list[str]:
     """The espeak-ng command line; the text goes to its stdin (so a leading '-' is no option)."""
     program = espeak_path() or PROGRAM
-    cmd = [program, "-v", lang, "-s", str(int(rate)), "--stdin"]
+    cmd = [program, "-v", voice_for(lang), "-s", str(int(rate)), "--stdin"]
     if wav is not None:
         cmd += ["-w", os.fspath(wav)]
     return cmd

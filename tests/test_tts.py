@@ -39,6 +39,13 @@ def test_longer_text_gives_longer_audio(tmp_path):
 def test_voices_listed():
     assert {"en", "nl"} <= tts.languages()
     assert tts.has_voice("pt-BR") and not tts.has_voice("xx")
+    assert tts.voice_for("nl_NL") == "nl"  # no nl-nl voice: the base language's
+
+
+@needs_espeak
+def test_regional_tag_uses_the_base_voice(tmp_path):
+    result = tts.speak(NUMBER_NL, "nl-NL", wav=tmp_path / "nl.wav")
+    assert result.spoken and 3.0 < tts.wav_duration(tmp_path / "nl.wav") < 8.0
 
 
 @needs_espeak
