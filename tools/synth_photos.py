@@ -37,6 +37,7 @@ FORMATS = (
     "dd dd dd dd dd", "dd.dd.dd.dd.dd", "dddd/dddddd", "ddddd/dddddd", "ddd ddd ddd",
     "dddddddddd", "dddd ddd dddd", "+dd d dd dd dd dd", "+dd ddd ddd dddd", "(dddd) dddddd",
     "ddd-ddd-ddd", "dd-dd-dd-dd-dd", "dddd dddd", "(ddd)ddd-dddd", "+ddd ddd dddddd",
+    "+dd ddd ddd ddddd", "ddddd dddd dddd",
 )
 
 # Writing size: digit height (px, in the 1280x960 photo) drawn uniformly from these ranges.

@@ -23,14 +23,15 @@ STROKE_TOLERANCE = 1.35
 # Ink contrast percentile (within the glyph mask) mapped to full white.
 INK_LEVEL_PERCENTILE = 75
 
+_K3 = np.ones((3, 3), np.uint8)
+
 
 def stroke_width(mask: np.ndarray) -> float:
     """Mean stroke width (px) of a 0/1 mask: 2 x area / boundary length."""
     area = int(mask.sum())
     if area == 0:
         return 0.0
-    edge = area - int(cv2.erode(mask, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT,
-                                borderValue=0).sum())
+    edge = area - int(cv2.erode(mask, _K3, borderType=cv2.BORDER_CONSTANT, borderValue=0).sum())
     return 2.0 * area / max(edge, 1)
 
 
@@ -50,19 +51,25 @@ def normalize(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
         return np.zeros((FIELD, FIELD), np.uint8)
     ys, xs = np.nonzero(mask)
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    m = mask[y0:y1, x0:x1]
+    m = np.ascontiguousarray(mask[y0:y1, x0:x1], np.uint8)
     # Keep the grey rim just outside the mask (anti-aliasing), nothing of other glyphs.
-    near = cv2.dilate(np.pad(m, 1), np.ones((3, 3), np.uint8))
-    crop = np.pad(ink[y0:y1, x0:x1], 1).astype(np.float32) * near
-    level = max(float(np.percentile(crop[np.pad(m, 1) > 0], INK_LEVEL_PERCENTILE)), 1.0)
+    mp = cv2.copyMakeBorder(m, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    near = cv2.dilate(mp, _K3)
+    ip = cv2.copyMakeBorder(np.ascontiguousarray(ink[y0:y1, x0:x1]), 1, 1, 1, 1,
+                            cv2.BORDER_CONSTANT, value=0)
+    crop = ip.astype(np.float32) * near
+    vals = ip[mp > 0]
+    k = int(len(vals) * INK_LEVEL_PERCENTILE / 100)
+    level = max(float(np.partition(vals, min(k, len(vals) - 1))[min(k, len(vals) - 1)]), 1.0)
     soft = np.minimum(crop * (1.0 / level), 1.0)
     h, w = m.shape
     s = BOX / max(h, w)
-    sw = stroke_width(m) * s
+    sw_src = stroke_width(m)
+    sw = sw_src * s
     if sw > MNIST_STROKE_PX * STROKE_TOLERANCE or sw < MNIST_STROKE_PX / STROKE_TOLERANCE:
         r = int(round((sw - MNIST_STROKE_PX) / (2 * s)))  # px per side at source resolution
         if r > 0:
-            r = min(r, max(0, int((stroke_width(m) - 1.5) / 2)))
+            r = min(r, max(0, int((sw_src - 1.5) / 2)))
             if r > 0:
                 k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
                 thin = cv2.erode(soft, k)
@@ -73,10 +80,10 @@ def normalize(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
             k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
             soft = cv2.dilate(soft, k)
     # Re-crop to the soft ink (dilation grows it, the rim adds 1 px) and fit into the 20 px box.
-    ys, xs = np.nonzero(soft > 0.1)
-    if ys.size == 0:
+    bx, by, bw, bh = cv2.boundingRect((soft > 0.1).astype(np.uint8))
+    if bw == 0 or bh == 0:
         return np.zeros((FIELD, FIELD), np.uint8)
-    soft = soft[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1]
+    soft = soft[by: by + bh, bx: bx + bw]
     h, w = soft.shape
     s = BOX / max(h, w)
     nw, nh = max(1, int(round(w * s))), max(1, int(round(h * s)))

@@ -1,8 +1,8 @@
 """Stage 4: cut one text line into glyphs and decide which glyphs are digits.
 
 1. Components of the line's ink mask; specks (area below SPECK_AREA x H^2) and marks outside
-   the line's band are dropped. Long straight strokes (an underline, the side of a form box)
-   running more than LONG_STROKE line heights are erased where they touch the writing.
+   the line's band are dropped. Long straight strokes (an underline, a form box) running more
+   than LONG_STROKE line heights are erased where they touch the writing, with the box's sides.
 2. Broken strokes of one digit are merged: a small piece (shorter than MERGE_SMALL_H x H) whose
    centre lies over another mark's middle (a 5's detached bar, the tip of a 4) joins it, if the
    result is still digit-shaped.
@@ -29,6 +29,8 @@ from .normalize import normalize
 SPECK_AREA = 0.006          # x H^2: smaller components are specks
 BAND_OVERLAP = 0.5          # a component must overlap the line's band by this much of its height
 LONG_STROKE = 1.6           # straight runs longer than this x H are rules/underlines/box sides
+BOX_SIDE = 0.9              # a vertical run this long (x H) at an end of a long horizontal run
+BOX_CORNER = 0.3            # (within this x H of the end) is the side of a box
 MERGE_SMALL_H = 0.6         # only a piece shorter than this x H is merged into a neighbour
 MERGE_CENTRE_IN = 0.15      # ... when its centre x is inside the other's box shrunk by this
 MERGE_X_OVERLAP = 0.3       # ... or when it overlaps the other's columns by this much of its width
@@ -83,11 +85,26 @@ def _components(mask: np.ndarray):
 
 
 def _strip_long_strokes(mask: np.ndarray, H: float) -> np.ndarray:
-    """Erase straight horizontal/vertical runs longer than LONG_STROKE x H."""
+    """Erase straight horizontal/vertical runs longer than LONG_STROKE x H (underlines, rules,
+    box sides), and the sides of a box: vertical runs of BOX_SIDE x H at either end of a long
+    horizontal run (a form field drawn around the number)."""
     n = max(3, int(LONG_STROKE * H))
     hor = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (n, 1)))
     ver = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, n)))
-    long_ = cv2.dilate(hor | ver, np.ones((3, 3), np.uint8))
+    long_ = hor | ver
+    if hor.any():
+        k = max(3, int(BOX_SIDE * H))
+        sides = cv2.morphologyEx(mask, cv2.MORPH_OPEN,
+                                 cv2.getStructuringElement(cv2.MORPH_RECT, (1, k)))
+        nh, _, hst, _ = _components(hor)
+        ns, slab, sst, _ = _components(sides)
+        reach = BOX_CORNER * H
+        ends = np.concatenate([hst[1:, 0], hst[1:, 0] + hst[1:, 2]]) if nh > 1 else np.zeros(0)
+        for j in range(1, ns):
+            cx = sst[j, 0] + sst[j, 2] / 2
+            if ends.size and np.abs(ends - cx).min() <= reach:
+                long_ = long_ | (slab == j).astype(np.uint8)
+    long_ = cv2.dilate(long_, np.ones((3, 3), np.uint8))
     return cv2.subtract(mask, long_)
 
 
