@@ -10,8 +10,9 @@ one true digit box (IoU >= MATCH_IOU), labelled with that digit.
     python tools/cut_patches.py --photos 3000 --seed 7 --out ~/.cache/edgedigits/reader_patches.npz
 
 The .npz holds images (N, 28, 28) uint8 (ink bright on dark, like MNIST), labels (N,) uint8,
-mnist_index (N,) int32 (the source digit in MNIST's training split, so a trainer can keep its
-50k/10k train/validation split: index >= 50000 is validation) and hard (N,) bool.
+mnist_index (N,) int32 (the source digit in MNIST's training split; by default only digits
+0..49,999 are drawn, so the trainer's validation digits 50,000..59,999 never appear) and
+hard (N,) bool.
 Keep it outside the repository.
 """
 from __future__ import annotations
@@ -62,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--photos", type=int, default=3000)
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--split", choices=("train-fit", "train"), default="train-fit",
+                   help="train-fit: MNIST training digits 0..49,999 only (keeps the trainer's "
+                        "validation digits out); train: all 60,000")
     p.add_argument("--model", default=None, help="model for the reader's split decisions")
     p.add_argument("--out", default=os.path.join("~", ".cache", "edgedigits",
                                                   "reader_patches.npz"))
@@ -75,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.time()
     for i in range(args.photos):
         is_hard = bool(rng.random() < HARD_SHARE)
-        photo = synth_photos.make_photo(rng, hard=is_hard, split="train")
+        photo = synth_photos.make_photo(rng, hard=is_hard, split=args.split)
         for patch, label, idx in cut(photo, model):
             images.append(patch)
             labels.append(label)
