@@ -1,7 +1,8 @@
 """Reader benchmark: photos of handwritten phone numbers -> digits, against Tesseract 5.
 
     python tools/bench.py reader [--n 500] [--n-hard 200] [--seed 2026] [--model default|logreg|PATH]
-                                 [--tesseract-n N] [--no-tesseract]
+                                 [--tesseract-n N] [--no-tesseract] [--no-load-digits]
+    python tools/bench.py reader --tune-uncertain 150   # choose UNCERTAIN_BELOW (validation)
 
 On --n normal and --n-hard hard synthetic photos (tools/synth_photos.py, MNIST TEST digits,
 fixed seed) it measures, for edgedigits.read_number:
@@ -200,6 +201,32 @@ def load_digits_bench(model, seed: int) -> dict:
                 numbers_exact=num_ok / n_num, numbers_digits=dig_ok / dig_n, n_numbers=n_num)
 
 
+def tune_uncertain(model, n: int, seed: int, max_silent: float) -> None:
+    """Pick UNCERTAIN_BELOW on photos of VALIDATION digits (MNIST training 50,000..59,999):
+    the smallest threshold whose silent-error rate (wrong number, no digit below it) is at
+    most `max_silent`, and what it costs in flagged digits."""
+    import edgedigits
+    rows = []
+    for hard in (False, True):
+        for ph in synth_photos.make_photos(n, seed=seed + hard, hard=hard, split="valid"):
+            r = edgedigits.read_number(ph.jpeg, model=model)
+            rows.append((r.digits == ph.digits, min(r.confidences, default=0.0),
+                         np.array(r.confidences), r.reason is not None, hard))
+    for t in (0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995):
+        for hard in (False, True):
+            sub = [x for x in rows if x[4] == hard]
+            silent = np.mean([not ok and mn >= t and not why for ok, mn, _, why, _ in sub])
+            flagged = np.mean(np.concatenate([c < t for _, _, c, _, _ in sub]))
+            right_flagged = np.mean([ok and mn < t for ok, mn, _, _, _ in sub])
+            print(f"UNCERTAIN_BELOW={t:<6} {'hard' if hard else 'normal'}: silent={silent:.3f} "
+                  f"digits flagged={flagged:.3f} right numbers flagged={right_flagged:.3f}")
+    normal = [x for x in rows if not x[4]]
+    for t in (0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995):
+        if np.mean([not ok and mn >= t and not why for ok, mn, _, why, _ in normal]) <= max_silent:
+            print(f"smallest threshold with silent <= {max_silent} (normal): {t}")
+            break
+
+
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--n", type=int, default=500)
@@ -210,10 +237,16 @@ def main(argv: list[str]) -> int:
     p.add_argument("--tesseract-n", type=int, default=None,
                    help="run Tesseract on the first N photos of each set (default: all)")
     p.add_argument("--no-load-digits", action="store_true")
+    p.add_argument("--tune-uncertain", type=int, default=0, metavar="N",
+                   help="instead: choose UNCERTAIN_BELOW on N normal + N hard photos of "
+                        "MNIST validation digits")
     args = p.parse_args(argv)
     cv2.setNumThreads(1)
     import edgedigits
     model = edgedigits.load_model(None if args.model in (None, "default") else args.model)
+    if args.tune_uncertain:
+        tune_uncertain(model, args.tune_uncertain, args.seed + 50, 0.01)
+        return 0
     print(f"# reader benchmark: {platform.machine()}, {os.cpu_count()} cores, OpenCV "
           f"{cv2.__version__}, one thread; model {model.meta.get('name')} {model.layer_sizes}")
     have_tess = not args.no_tesseract and subprocess.run(

@@ -84,10 +84,13 @@ TRAIN_FIT = 50_000
 @lru_cache(maxsize=2)
 def load_mnist(split: str = "test") -> tuple[np.ndarray, np.ndarray]:
     """(images (N, 28, 28) uint8, labels (N,) uint8) of MNIST's 'train' or 'test' split
-    ('train-fit': the first TRAIN_FIT training digits)."""
+    ('train-fit': the first TRAIN_FIT training digits; 'valid': the rest, for tuning)."""
     if split == "train-fit":
         images, labels = load_mnist("train")
         return images[:TRAIN_FIT], labels[:TRAIN_FIT]
+    if split == "valid":
+        images, labels = load_mnist("train")
+        return images[TRAIN_FIT:], labels[TRAIN_FIT:]
     prefix = {"test": "t10k", "train": "train"}[split]
     d = mnist_dir()
     images = _read_idx(os.path.join(d, f"{prefix}-images-idx3-ubyte.gz"))
@@ -348,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n", type=int, default=20)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--hard", action="store_true", help="the harder mode")
-    p.add_argument("--split", choices=("test", "train", "train-fit"), default="test",
+    p.add_argument("--split", choices=("test", "train", "train-fit", "valid"), default="test",
                    help="MNIST split to draw digits from: test to measure, train (or train-fit, "
                         "its first 50,000) to make training patches")
     args = p.parse_args(argv)
