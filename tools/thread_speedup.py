@@ -25,8 +25,9 @@ from edgedigits.quantize import quantize_mlp  # noqa: E402
 BATCH = 256
 
 
-def throughput(model: edgedigits.Model, x: np.ndarray, n_threads: int, seconds: float) -> float:
-    """Images per second over all threads, started together and stopped after `seconds`."""
+def throughput(model: edgedigits.Model, x: np.ndarray, n_threads: int, seconds: float) -> tuple[float, float]:
+    """Images per second over all threads, started together and stopped after `seconds`, and
+    the process's CPU seconds per wall second (above 1: threads ran at once, GIL released)."""
     counts = [0] * n_threads
     start = threading.Barrier(n_threads + 1)
     stop = threading.Event()
@@ -41,12 +42,33 @@ def throughput(model: edgedigits.Model, x: np.ndarray, n_threads: int, seconds: 
     for t in threads:
         t.start()
     start.wait()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     time.sleep(seconds)
     stop.set()
     for t in threads:
         t.join()
-    return sum(counts) / (time.perf_counter() - t0)
+    wall = time.perf_counter() - t0
+    return sum(counts) / wall, (time.process_time() - c0) / wall
+
+
+def gil_released_during_c(model: edgedigits.Model, x: np.ndarray) -> int:
+    """How many times a pure-Python thread counted while one long C call ran: far above zero
+    means the call released the GIL (independent of how busy the machine is)."""
+    count, stop = [0], threading.Event()
+
+    def spin() -> None:
+        while not stop.is_set():
+            count[0] += 1
+
+    t = threading.Thread(target=spin)
+    t.start()
+    time.sleep(0.05)
+    before = count[0]
+    model.predict_digits(np.tile(x, (40, 1)))
+    during = count[0] - before
+    stop.set()
+    t.join()
+    return during
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,12 +85,15 @@ def main(argv: list[str] | None = None) -> int:
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     print(f"cores: {os.cpu_count()}, load average before: {load}, kernel: {edgedigits.kernel_name()}, "
           f"batch {BATCH}")
+    print(f"GIL check: a Python thread counted {gil_released_during_c(models['random 784-800-10'], x)} "
+          f"times during one C call on {40 * BATCH} images")
     for name, model in models.items():
         base = None
         for n in args.threads:
-            rate = throughput(model, x, n, args.seconds)
+            rate, cpu = throughput(model, x, n, args.seconds)
             base = base or rate
-            print(f"{name:24s} {n:2d} threads: {rate:12.0f} images/s  speed-up {rate / base:4.2f}x")
+            print(f"{name:24s} {n:2d} threads: {rate:12.0f} images/s  speed-up {rate / base:4.2f}x  "
+                  f"CPU use {cpu:4.2f} cores")
     return 0
 
 
