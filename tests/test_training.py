@@ -20,14 +20,6 @@ from training.models import init_mlp
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-@pytest.fixture(scope="module")
-def data_folder() -> str:
-    folder = os.environ.get("EDGEDIGITS_DATA")
-    if not folder or not os.path.isdir(folder):
-        pytest.skip("MNIST not available: set EDGEDIGITS_DATA to the folder of the four IDX .gz files")
-    return folder
-
-
 def tiny(tmp_path, **kw) -> train.TrainConfig:
     base = {"hidden": (32,), "epochs": 2, "batch_size": 20, "lr": 0.5, "warmup_epochs": 0.5,
             "lr_final": 0.01, "augment": False, "train_subset": 2000, "valid_subset": 500,
@@ -38,9 +30,9 @@ def tiny(tmp_path, **kw) -> train.TrainConfig:
 
 
 @pytest.fixture(scope="module")
-def small_data(data_folder):
+def small_data(mnist_dir):
     return train.load_data(train.TrainConfig(train_subset=2000, valid_subset=500, eval_train_subset=500,
-                                             seed=7), data_folder)
+                                             seed=7), mnist_dir)
 
 
 def quiet(_line: str) -> None:
@@ -108,12 +100,12 @@ def test_lambda_is_chosen_on_validation(tmp_path, small_data):
     assert res.state.lam == 0.0
 
 
-def test_extra_patches_are_mixed_into_training(tmp_path, data_folder):
-    d = mnist.load(data_folder)
+def test_extra_patches_are_mixed_into_training(tmp_path, mnist_dir):
+    d = mnist.load(mnist_dir)
     extra = tmp_path / "patches.npz"
     np.savez(extra, images=d.train.images[-300:], labels=d.train.labels[-300:].astype(np.int32))
     cfg = tiny(tmp_path, epochs=1, extra=str(extra), extra_repeat=2)
-    data = train.load_data(cfg, data_folder)
+    data = train.load_data(cfg, mnist_dir)
     assert len(data.extra_labels) == 600
     _, ts = train.epoch_data(cfg, data, 1)
     assert len(ts) == 2600 and np.bincount(ts, minlength=10).sum() == 2600
@@ -135,10 +127,10 @@ def test_config_files_load_and_reject_unknown_settings(tmp_path):
         train.load_config(str(bad))
 
 
-def test_export_round_trip_through_the_c_core(tmp_path, small_data, data_folder):
+def test_export_round_trip_through_the_c_core(tmp_path, small_data, mnist_dir):
     res = train.train(tiny(tmp_path, epochs=2), data=small_data, log=quiet)
     path, header = str(tmp_path / "m.edm"), str(tmp_path / "m.h")
-    out = export.export_model(res.model, path, name="tiny", header=header, data_folder=data_folder,
+    out = export.export_model(res.model, path, name="tiny", header=header, data_folder=mnist_dir,
                               meta={"history": {"val_ll": [1.0]}})
     import edgedigits
     m = edgedigits.load_model(path)

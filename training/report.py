@@ -183,8 +183,8 @@ def make_report(model_path: str, md_path: str, fig_dir: str, *, float_npz: str |
             f"{r['lambda']:g}: {r['val_error']:.2%}" for r in meta["lambda_search"]))
     if history:
         lines += ["", "## Log-likelihood per epoch", "",
-                  "Mean log-likelihood of the true class on an undistorted subset of the training "
-                  "digits and on the validation digits, after each epoch"
+                  "Mean log-likelihood of the true class on undistorted training digits (a fixed subset "
+                  "where the config says so) and on the validation digits, after each epoch"
                   + (" (the training itself sees distorted digits, so its running loss is higher)."
                      if meta.get("augment") else "."), "",
                   f"![log-likelihood per epoch]({rel}/{figs['history']})"]

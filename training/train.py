@@ -25,16 +25,18 @@ import argparse
 import concurrent.futures
 import dataclasses
 import hashlib
+import io
 import json
 import math
 import os
 import sys
-import tempfile
 import time
 import tomllib
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from edgedigits.modelfile import _atomic_write as atomic_write
 
 from . import augment as aug
 from . import mnist
@@ -210,19 +212,9 @@ def save_checkpoint(path: str, state: State, cfg: TrainConfig) -> None:
             "lam": state.lam, "history": state.history, "lambda_search": state.lambda_search,
             "config": cfg.to_json(), "digest": cfg.digest()}
     arrays["info"] = np.frombuffer(json.dumps(info).encode(), np.uint8)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    atomic_write(path, buf.getvalue())
 
 
 def checkpoint_info(path: str) -> dict:
