@@ -57,9 +57,9 @@ def test_formats_cover_separators_and_lengths():
 
 
 def test_hard_mode_writes_smaller():
-    normal = [np.median([b[3] for b in p.boxes]) for p in synth_photos.make_photos(6, seed=3)]
+    normal = [np.median([b[3] for b in p.boxes]) for p in synth_photos.make_photos(12, seed=3)]
     hard = [np.median([b[3] for b in p.boxes])
-            for p in synth_photos.make_photos(6, seed=3, hard=True)]
+            for p in synth_photos.make_photos(12, seed=3, hard=True)]
     assert np.median(hard) < np.median(normal)
 
 

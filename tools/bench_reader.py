@@ -38,24 +38,14 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 
 import synth_photos  # noqa: E402
+from edgedigits.camera import edit_distance  # noqa: E402
 
 TESSERACT_PSMS = (6, 7, 11, 13)
 
 
-def edit_ops(a: str, b: str) -> int:
-    """Levenshtein distance between strings a and b."""
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
-
-
 def digit_correct(truth: str, read: str) -> int:
     """Digits of `truth` read right: len(truth) minus the edits needed, at least 0."""
-    return max(0, len(truth) - edit_ops(truth, read))
+    return max(0, len(truth) - edit_distance(truth, read))
 
 
 def ceiling_digits(photo, model) -> str:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import gzip
 import json
 import os
 import sys
@@ -28,6 +27,9 @@ from functools import lru_cache
 
 import cv2
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from training import mnist  # noqa: E402  (IDX parsing with header checks)
 
 PHOTO_W, PHOTO_H = 1280, 960
 
@@ -68,14 +70,6 @@ def mnist_dir() -> str:
     return os.path.normpath(os.path.join(here, "..", "..", "shared", "data", "mnist"))
 
 
-def _read_idx(path: str) -> np.ndarray:
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
 # 'train-fit' is the first 50,000 training digits: the trainer's training part, leaving its
 # validation digits (50,000..59,999) out of anything cut for training.
 TRAIN_FIT = 50_000
@@ -91,10 +85,10 @@ def load_mnist(split: str = "test") -> tuple[np.ndarray, np.ndarray]:
     if split == "valid":
         images, labels = load_mnist("train")
         return images[TRAIN_FIT:], labels[TRAIN_FIT:]
-    prefix = {"test": "t10k", "train": "train"}[split]
+    part = {"test": "test", "train": "train"}[split]
     d = mnist_dir()
-    images = _read_idx(os.path.join(d, f"{prefix}-images-idx3-ubyte.gz"))
-    labels = _read_idx(os.path.join(d, f"{prefix}-labels-idx1-ubyte.gz"))
+    images = mnist.read_images(mnist.find_file(d, mnist.FILES[f"{part}_images"]))
+    labels = mnist.read_labels(mnist.find_file(d, mnist.FILES[f"{part}_labels"]))
     return images, labels
 
 
