@@ -118,43 +118,88 @@ void ed_log_softmax_q16(const int32_t *logits, uint32_t n, float *log_proba)
     }
 }
 
-/* One dense layer, processed ED_ROW_BLOCK rows at a time with accumulators on the stack;
- * matvec is the model's kernel (ed_kernel.c), bit-exact with ed_matvec_s8. h != NULL: hidden
- * layer (uint8 sigmoid outputs), else output layer (int32 Q16 logits). The layer's fields are
- * copied into locals: stores to h (uint8_t) may alias anything, and would force reloads. */
-static void ed_layer_forward(ed_matvec_fn matvec, const ed_layer *layer, const uint8_t *x,
-                             uint8_t *h, int32_t *logits)
+/* Requantise rows r0 .. r0+nb-1 of a layer from their int32 sums (bias not yet added):
+ * h != NULL: hidden layer, uint8 sigmoid outputs; else output layer, int32 Q16 logits.
+ * The layer's fields are copied into locals: stores to h (uint8_t) may alias anything, and
+ * would force reloads. */
+static void ed_finish_rows(const ed_layer *layer, const int32_t *acc, uint32_t r0, uint32_t nb,
+                           uint8_t *h, int32_t *logits)
 {
-    const uint32_t n_in = layer->n_in, n_out = layer->n_out;
     const uint8_t *bias = layer->bias, *mult = layer->multiplier, *shift = layer->shift;
-    const int8_t *weights = layer->weights;
-    int32_t acc[ED_ROW_BLOCK];
-    uint32_t r0, o, nb;
-    for (r0 = 0; r0 < n_out; r0 += nb) {
-        nb = n_out - r0 < ED_ROW_BLOCK ? n_out - r0 : ED_ROW_BLOCK;
-        matvec(weights + (size_t)r0 * n_in, x, n_in, nb, acc);
-        for (o = 0; o < nb; o++) {
-            const uint32_t at = 4u * (r0 + o);
-            const int64_t q = ed_requantize(acc[o] + ed_rd_i32(bias + at), ed_rd_i32(mult + at),
-                                            ed_rd_i32(shift + at));
-            if (h != NULL) {
-                h[r0 + o] = ed_sigmoid_lut_data[ed_sigmoid_index(q)];
-            } else {
-                logits[r0 + o] = ed_saturate_i32(q);
-            }
+    uint32_t o;
+    for (o = 0; o < nb; o++) {
+        const uint32_t at = 4u * (r0 + o);
+        const int64_t q = ed_requantize(acc[o] + ed_rd_i32(bias + at), ed_rd_i32(mult + at),
+                                        ed_rd_i32(shift + at));
+        if (h != NULL) {
+            h[r0 + o] = ed_sigmoid_lut_data[ed_sigmoid_index(q)];
+        } else {
+            logits[r0 + o] = ed_saturate_i32(q);
         }
     }
 }
 
-static ed_status ed_forward_one(const ed_model *model, const uint8_t *x, int32_t *logits,
-                                float *log_proba, int32_t *pred, uint8_t *scratch)
+/* One dense layer for one image, ED_ROW_BLOCK rows at a time with accumulators on the stack;
+ * matvec is the model's kernel (ed_kernel.c), bit-exact with ed_matvec_s8. */
+static void ed_layer_forward(ed_matvec_fn matvec, const ed_layer *layer, const uint8_t *x,
+                             uint8_t *h, int32_t *logits)
+{
+    const uint32_t n_in = layer->n_in, n_out = layer->n_out;
+    int32_t acc[ED_ROW_BLOCK];
+    uint32_t r0, nb;
+    for (r0 = 0; r0 < n_out; r0 += nb) {
+        nb = n_out - r0 < ED_ROW_BLOCK ? n_out - r0 : ED_ROW_BLOCK;
+        matvec(layer->weights + (size_t)r0 * n_in, x, n_in, nb, acc);
+        ed_finish_rows(layer, acc, r0, nb, h, logits);
+    }
+}
+
+/* The same for ED_BATCH_LANES images at once, one pass over the weights: image j's input at
+ * x + j * x_stride, its outputs at h + j * h_stride or logits + j * logits_stride. */
+static void ed_layer_forward_lanes(ed_matmat_fn matmat, const ed_layer *layer, const uint8_t *x,
+                                   size_t x_stride, uint8_t *h, size_t h_stride, int32_t *logits,
+                                   size_t logits_stride)
+{
+    const uint32_t n_in = layer->n_in, n_out = layer->n_out;
+    int32_t acc[ED_BATCH_LANES * ED_ROW_BLOCK]; /* [lane][row in block] */
+    uint32_t r0, nb, j;
+    for (r0 = 0; r0 < n_out; r0 += nb) {
+        nb = n_out - r0 < ED_ROW_BLOCK ? n_out - r0 : ED_ROW_BLOCK;
+        matmat(layer->weights + (size_t)r0 * n_in, x, x_stride, n_in, nb, acc);
+        for (j = 0; j < ED_BATCH_LANES; j++) {
+            ed_finish_rows(layer, acc + j * nb, r0, nb, h != NULL ? h + j * h_stride : NULL,
+                           h != NULL ? NULL : logits + j * logits_stride);
+        }
+    }
+}
+
+/* log-probabilities and argmax (lowest index on ties) from the Q16 logits */
+static void ed_outputs(const int32_t *logits, uint32_t n_classes, float *log_proba, int32_t *pred)
+{
+    uint32_t k;
+    if (log_proba != NULL) {
+        ed_log_softmax_q16(logits, n_classes, log_proba);
+    }
+    if (pred != NULL) {
+        int32_t best = 0;
+        for (k = 1; k < n_classes; k++) {
+            if (logits[k] > logits[best]) {
+                best = (int32_t)k;
+            }
+        }
+        *pred = best;
+    }
+}
+
+static void ed_forward_one(const ed_model *model, const uint8_t *x, int32_t *logits,
+                           float *log_proba, int32_t *pred, uint8_t *scratch)
 {
     int32_t local_logits[ED_MAX_CLASSES];
     int32_t *out = logits != NULL ? logits : local_logits;
     const ed_matvec_fn matvec = ed_kernel_fn(model->kernel);
     const uint8_t *in = x;
     uint8_t *bufs[2];
-    uint32_t i, k;
+    uint32_t i;
 
     bufs[0] = scratch;
     bufs[1] = scratch + model->max_hidden;
@@ -163,19 +208,41 @@ static ed_status ed_forward_one(const ed_model *model, const uint8_t *x, int32_t
         in = bufs[i & 1u];
     }
     ed_layer_forward(matvec, &model->layers[model->n_layers - 1u], in, NULL, out);
-    if (log_proba != NULL) {
-        ed_log_softmax_q16(out, model->n_classes, log_proba);
+    ed_outputs(out, model->n_classes, log_proba, pred);
+}
+
+/* ED_BATCH_LANES images, x + j * x_stride; outputs dense as in ed_forward_batch_u8.
+ * scratch: ED_BATCH_LANES * ed_scratch_size(model) bytes, two [lane][max_hidden] buffers. */
+static void ed_forward_lanes(const ed_model *model, ed_matmat_fn matmat, const uint8_t *x,
+                             size_t x_stride, int32_t *logits, float *log_proba, int32_t *pred,
+                             uint8_t *scratch)
+{
+    int32_t local_logits[ED_BATCH_LANES * ED_MAX_CLASSES];
+    int32_t *out = logits != NULL ? logits : local_logits;
+    const size_t nc = model->n_classes, mh = model->max_hidden;
+    const uint8_t *in = x;
+    size_t in_stride = x_stride, j;
+    uint8_t *bufs[2];
+    uint32_t i;
+
+    bufs[0] = scratch;
+    bufs[1] = scratch + ED_BATCH_LANES * mh;
+    for (i = 0; i + 1u < model->n_layers; i++) {
+        ed_layer_forward_lanes(matmat, &model->layers[i], in, in_stride, bufs[i & 1u], mh, NULL, 0u);
+        in = bufs[i & 1u];
+        in_stride = mh;
     }
-    if (pred != NULL) {
-        int32_t best = 0;
-        for (k = 1; k < model->n_classes; k++) {
-            if (out[k] > out[best]) {
-                best = (int32_t)k;
-            }
-        }
-        *pred = best;
+    ed_layer_forward_lanes(matmat, &model->layers[model->n_layers - 1u], in, in_stride, NULL, 0u,
+                           out, nc);
+    for (j = 0; j < ED_BATCH_LANES; j++) {
+        ed_outputs(out + j * nc, model->n_classes, log_proba != NULL ? log_proba + j * nc : NULL,
+                   pred != NULL ? pred + j : NULL);
     }
-    return ED_OK;
+}
+
+size_t ed_batch_scratch_size(const ed_model *model)
+{
+    return ED_BATCH_LANES * ed_scratch_size(model);
 }
 
 ed_status ed_forward_u8(const ed_model *model, const uint8_t *x, int32_t *logits,
@@ -188,15 +255,27 @@ ed_status ed_forward_batch_u8(const ed_model *model, const uint8_t *x, size_t n,
                               int32_t *logits, float *log_proba, int32_t *pred,
                               uint8_t *scratch, size_t scratch_len)
 {
-    size_t j;
+    size_t j = 0;
     const size_t nc = model != NULL ? model->n_classes : 0u;
+    ed_matmat_fn matmat;
     if (model == NULL || (x == NULL && n > 0u) || model->n_layers == 0u) {
         return ED_ERR_NULL;
     }
     if (scratch_len < ed_scratch_size(model) || (scratch == NULL && model->max_hidden > 0u)) {
         return ED_ERR_BUFFER;
     }
-    for (j = 0; j < n; j++) {
+    /* Full groups of ED_BATCH_LANES images share each pass over the weights when the kernel
+     * has a batched form and the scratch allows; the rest go one by one. Same results. */
+    matmat = ed_kernel_batch_fn(model->kernel);
+    if (matmat != NULL && scratch_len >= ed_batch_scratch_size(model)) {
+        for (; j + ED_BATCH_LANES <= n; j += ED_BATCH_LANES) {
+            ed_forward_lanes(model, matmat, x + j * x_stride, x_stride,
+                             logits != NULL ? logits + j * nc : NULL,
+                             log_proba != NULL ? log_proba + j * nc : NULL,
+                             pred != NULL ? pred + j : NULL, scratch);
+        }
+    }
+    for (; j < n; j++) {
         ed_forward_one(model, x + j * x_stride, logits != NULL ? logits + j * nc : NULL,
                        log_proba != NULL ? log_proba + j * nc : NULL,
                        pred != NULL ? pred + j : NULL, scratch);

@@ -75,4 +75,15 @@ int ed_cpu_has_neon_dot(void);
 /* The kernel function for a model's ed_kernel; the portable loop for anything unknown. */
 ed_matvec_fn ed_kernel_fn(uint32_t kernel);
 
+/* Batched form: ED_BATCH_LANES input vectors, x_j = x + j * x_stride, one pass over w:
+ * out[j * n_rows + r] = sum_i w[r][i] * x_j[i]. */
+typedef void (*ed_matmat_fn)(const int8_t *w, const uint8_t *x, size_t x_stride, uint32_t n_in,
+                             uint32_t n_rows, int32_t *out);
+#ifdef ED_HAVE_X86
+void ed_matmat_s8_vnni(const int8_t *w, const uint8_t *x, size_t x_stride, uint32_t n_in,
+                       uint32_t n_rows, int32_t *out);
+#endif
+/* The batched form of a model's kernel, or NULL where it has none (then images go one by one). */
+ed_matmat_fn ed_kernel_batch_fn(uint32_t kernel);
+
 #endif /* ED_INTERNAL_H */

@@ -44,6 +44,17 @@ ed_matvec_fn ed_kernel_fn(uint32_t kernel)
     }
 }
 
+ed_matmat_fn ed_kernel_batch_fn(uint32_t kernel)
+{
+#ifdef ED_HAVE_X86
+    if (kernel == ED_KERNEL_VNNI) {
+        return ed_matmat_s8_vnni;
+    }
+#endif
+    (void)kernel;
+    return NULL;
+}
+
 int ed_kernel_supported(ed_kernel kernel)
 {
     switch (kernel) {

@@ -96,6 +96,13 @@ ed_status ed_model_load(ed_model *model, const uint8_t *blob, size_t len);
 /* Bytes of scratch that ed_forward_u8 / ed_forward_batch_u8 need for this model. */
 size_t ed_scratch_size(const ed_model *model);
 
+/* Images that ed_forward_batch_u8 runs through one pass over the weights, when given
+ * ed_batch_scratch_size(model) bytes of scratch and the model's kernel has a batched form
+ * (vnni). The results are the same as one image at a time, bit for bit; only faster, since a
+ * single image's forward pass is bound by reading the weights (docs/benchmarks.md). */
+#define ED_BATCH_LANES 4u
+size_t ed_batch_scratch_size(const ed_model *model);
+
 /* Forward pass for one image.
  *   x:         uint8 [ED_INPUT_SIZE] pixels, ink bright on dark (MNIST convention)
  *   logits:    int32 [n_classes] Q16 logits (may be NULL)

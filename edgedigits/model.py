@@ -85,7 +85,7 @@ class Model:
                       f"cannot load model {path or '<bytes>'}")
         self.path = path
         self.n_classes = int(self._model.n_classes)
-        self.scratch_size = int(lib.ed_scratch_size(self._model))
+        self.scratch_size = int(lib.ed_batch_scratch_size(self._model))  # batch path: csrc/edgedigits.h
         self.layers = tuple(
             LayerInfo(int(self._model.layers[i].n_in), int(self._model.layers[i].n_out),
                       "sigmoid" if self._model.layers[i].activation == 1 else "linear")

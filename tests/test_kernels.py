@@ -105,6 +105,19 @@ def test_forward_bit_exact_mnist(monkeypatch, kernel, mnist_test):
     assert_model_exact(load_with_kernel(monkeypatch, random_mlp_blob(rng, [800]), kernel), images)
 
 
+@pytest.mark.parametrize("kernel", each_kernel())
+def test_batch_path_equals_one_at_a_time(monkeypatch, kernel):
+    """ed_forward_batch_u8 with the batch scratch (ED_BATCH_LANES images per pass over the
+    weights where the kernel has a batched form) against one call per image."""
+    rng = np.random.default_rng(9)
+    model = load_with_kernel(monkeypatch, random_mlp_blob(rng, [70, 20]), kernel)
+    x = rng.integers(0, 256, (4 * 5 + 3, 784), dtype=np.uint8)
+    assert model.scratch_size == lib.ed_batch_scratch_size(model._model)
+    one_by_one = np.stack([model.logits_q16(x[i:i + 1])[0] for i in range(len(x))])
+    np.testing.assert_array_equal(model.logits_q16(x), one_by_one)
+    np.testing.assert_array_equal(one_by_one, reference.forward(model.blob, x).logits)
+
+
 def test_default_is_best(monkeypatch):
     monkeypatch.delenv(KERNEL_ENV, raising=False)
     assert edgedigits.kernel_name() == best_kernel()

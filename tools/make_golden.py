@@ -42,8 +42,8 @@ SEED = 20261129
 # Hidden layer shapes of the random models: logistic regression, odd widths that leave
 # vector tails, the likely shipped MLP width, and three hidden layers.
 RANDOM_SHAPES = [[], [1], [37], [64, 32], [100, 50, 20], [800]]
-N_RANDOM_IMAGES = 24
-N_MNIST_IMAGES = 32
+N_RANDOM_IMAGES = 27  # not a multiple of ED_BATCH_LANES: both forward paths run
+N_MNIST_IMAGES = 33
 MNIST_TEST_IMAGES = "t10k-images-idx3-ubyte.gz"
 # Fuzz seeds: real model files, kept small so that libFuzzer mutates them quickly.
 FUZZ_SHAPES = [[], [4], [16, 8]]

@@ -218,6 +218,88 @@ ED_TARGET_VNNI void ed_matvec_s8_vnni(const int8_t *w, const uint8_t *x, uint32_
     }
 }
 
+/* Batched: four rows x ED_BATCH_LANES (4) images, sixteen accumulators. Each weight load
+ * feeds four vpdpbusd (one per image), so a pass over the weights serves four digits: per 64
+ * weights, 4 weight loads + 4 input loads for 16 vpdpbusd. out[j * n_out + r], n_out the
+ * caller's row count. */
+typedef char ed_assert_four_lanes[ED_BATCH_LANES == 4u ? 1 : -1];
+
+#define ED_LANES4(F, k) F(k, 0) F(k, 1) F(k, 2) F(k, 3)
+static ED_TARGET_VNNI void ed_vnni_rows4_lanes4(const int8_t *w, const uint8_t *x, size_t xs,
+                                                uint32_t n_in, int32_t *out, uint32_t n_out)
+{
+    const int8_t *w0 = w, *w1 = w0 + n_in, *w2 = w1 + n_in, *w3 = w2 + n_in;
+    const uint8_t *x0 = x, *x1 = x0 + xs, *x2 = x1 + xs, *x3 = x2 + xs;
+    const __m512i z = _mm512_setzero_si512();
+    __m512i a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
+    __m512i a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
+    __m512i v0, v1, v2, v3, wv;
+    __mmask64 m = ~(__mmask64)0;
+    uint32_t i;
+#define ED_LANE_DOT(k, j) a##k##j = _mm512_dpbusd_epi32(a##k##j, v##j, wv);
+    for (i = 0; i < n_in; i += 64u) {
+        if (n_in - i < 64u) { /* the tail: masked loads, zeros past n_in */
+            m = (~(__mmask64)0) >> (64u - (n_in - i));
+        }
+        v0 = _mm512_maskz_loadu_epi8(m, x0 + i);
+        v1 = _mm512_maskz_loadu_epi8(m, x1 + i);
+        v2 = _mm512_maskz_loadu_epi8(m, x2 + i);
+        v3 = _mm512_maskz_loadu_epi8(m, x3 + i);
+        wv = _mm512_maskz_loadu_epi8(m, w0 + i);
+        ED_LANES4(ED_LANE_DOT, 0)
+        wv = _mm512_maskz_loadu_epi8(m, w1 + i);
+        ED_LANES4(ED_LANE_DOT, 1)
+        wv = _mm512_maskz_loadu_epi8(m, w2 + i);
+        ED_LANES4(ED_LANE_DOT, 2)
+        wv = _mm512_maskz_loadu_epi8(m, w3 + i);
+        ED_LANES4(ED_LANE_DOT, 3)
+    }
+#undef ED_LANE_DOT
+#define ED_LANE_STORE(j)                                                                           \
+    _mm_storeu_si128((__m128i *)(void *)(out + (size_t)(j) * n_out),                              \
+                     ed_hsum4_avx2(ed_fold512(a0##j), ed_fold512(a1##j), ed_fold512(a2##j),       \
+                                   ed_fold512(a3##j)));
+    ED_LANE_STORE(0)
+    ED_LANE_STORE(1)
+    ED_LANE_STORE(2)
+    ED_LANE_STORE(3)
+#undef ED_LANE_STORE
+}
+
+static ED_TARGET_VNNI void ed_vnni_row_lanes4(const int8_t *w, const uint8_t *x, size_t xs,
+                                              uint32_t n_in, int32_t *out, uint32_t n_out)
+{
+    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, wv;
+    __mmask64 m = ~(__mmask64)0;
+    uint32_t i;
+    for (i = 0; i < n_in; i += 64u) {
+        if (n_in - i < 64u) {
+            m = (~(__mmask64)0) >> (64u - (n_in - i));
+        }
+        wv = _mm512_maskz_loadu_epi8(m, w + i);
+        a0 = _mm512_dpbusd_epi32(a0, _mm512_maskz_loadu_epi8(m, x + i), wv);
+        a1 = _mm512_dpbusd_epi32(a1, _mm512_maskz_loadu_epi8(m, x + xs + i), wv);
+        a2 = _mm512_dpbusd_epi32(a2, _mm512_maskz_loadu_epi8(m, x + 2u * xs + i), wv);
+        a3 = _mm512_dpbusd_epi32(a3, _mm512_maskz_loadu_epi8(m, x + 3u * xs + i), wv);
+    }
+    out[0] = _mm512_reduce_add_epi32(a0);
+    out[n_out] = _mm512_reduce_add_epi32(a1);
+    out[2u * (size_t)n_out] = _mm512_reduce_add_epi32(a2);
+    out[3u * (size_t)n_out] = _mm512_reduce_add_epi32(a3);
+}
+
+ED_TARGET_VNNI void ed_matmat_s8_vnni(const int8_t *w, const uint8_t *x, size_t x_stride,
+                                      uint32_t n_in, uint32_t n_rows, int32_t *out)
+{
+    uint32_t r = 0;
+    for (; r + 4u <= n_rows; r += 4u) {
+        ed_vnni_rows4_lanes4(w + (size_t)r * n_in, x, x_stride, n_in, out + r, n_rows);
+    }
+    for (; r < n_rows; r++) {
+        ed_vnni_row_lanes4(w + (size_t)r * n_in, x, x_stride, n_in, out + r, n_rows);
+    }
+}
+
 #else
 /* ISO C forbids an empty translation unit. */
 typedef int ed_matvec_x86_unused;

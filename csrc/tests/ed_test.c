@@ -329,6 +329,7 @@ static int check_golden(const char *path, int first)
     ed_model model;
     ed_status st;
     uint8_t *scratch;
+    int pass;
     unsigned long before = g_failures;
 
     if (file == NULL) {
@@ -403,7 +404,7 @@ static int check_golden(const char *path, int first)
         free(file);
         return 0;
     }
-    scratch = malloc(ed_scratch_size(&model) + 1u);
+    scratch = malloc(ed_batch_scratch_size(&model) + 1u);
     CHECK(ed_forward_u8(&model, images, NULL, NULL, NULL, scratch,
                         ed_scratch_size(&model) == 0u ? 0u : ed_scratch_size(&model) - 1u) ==
               (model.max_hidden > 0u ? ED_ERR_BUFFER : ED_OK),
@@ -440,26 +441,32 @@ static int check_golden(const char *path, int first)
                 }
             }
         }
-        /* the whole forward pass, as a batch */
+        /* the whole forward pass, as a batch: with the single-image scratch (one image at a
+         * time) and with the batch scratch (ED_BATCH_LANES images per pass where the kernel
+         * has a batched form); n is not a multiple of the lanes, so both paths run. */
         out_logits = malloc((size_t)n * model.n_classes * sizeof(int32_t) + 1u);
         out_logp = malloc((size_t)n * model.n_classes * sizeof(float) + 1u);
         out_pred = malloc((size_t)n * sizeof(int32_t) + 1u);
-        st = ed_forward_batch_u8(&model, images, n, ED_INPUT_SIZE, out_logits, out_logp, out_pred,
-                                 scratch, ed_scratch_size(&model));
-        CHECK(st == ED_OK, "%s: forward pass: %s", path, ed_status_str(st));
-        for (i = 0; st == ED_OK && i < (size_t)n * model.n_classes; i++) {
-            const float want = rd_f32(logp + 4u * i);
-            const double diff = fabs((double)out_logp[i] - (double)want);
-            CHECK(out_logits[i] == ed_rd_i32(logits + 4u * i), "%s kernel %s logit %lu: %ld != %ld",
-                  path, ed_kernel_name((ed_kernel)k), (unsigned long)i, (long)out_logits[i],
-                  (long)ed_rd_i32(logits + 4u * i));
-            CHECK(diff <= 1e-5 * (fabs((double)want) > 1.0 ? fabs((double)want) : 1.0),
-                  "%s kernel %s log_proba %lu: %g != %g", path, ed_kernel_name((ed_kernel)k),
-                  (unsigned long)i, (double)out_logp[i], (double)want);
-        }
-        for (i = 0; st == ED_OK && i < n; i++) {
-            CHECK(out_pred[i] == ed_rd_i32(pred + 4u * i), "%s kernel %s pred %lu", path,
-                  ed_kernel_name((ed_kernel)k), (unsigned long)i);
+        for (pass = 0; pass < 2; pass++) {
+            const size_t slen = pass == 0 ? ed_scratch_size(&model) : ed_batch_scratch_size(&model);
+            st = ed_forward_batch_u8(&model, images, n, ED_INPUT_SIZE, out_logits, out_logp,
+                                     out_pred, scratch, slen);
+            CHECK(st == ED_OK, "%s: forward pass: %s", path, ed_status_str(st));
+            for (i = 0; st == ED_OK && i < (size_t)n * model.n_classes; i++) {
+                const float want = rd_f32(logp + 4u * i);
+                const double diff = fabs((double)out_logp[i] - (double)want);
+                CHECK(out_logits[i] == ed_rd_i32(logits + 4u * i),
+                      "%s kernel %s scratch %lu logit %lu: %ld != %ld", path,
+                      ed_kernel_name((ed_kernel)k), (unsigned long)slen, (unsigned long)i,
+                      (long)out_logits[i], (long)ed_rd_i32(logits + 4u * i));
+                CHECK(diff <= 1e-5 * (fabs((double)want) > 1.0 ? fabs((double)want) : 1.0),
+                      "%s kernel %s log_proba %lu: %g != %g", path, ed_kernel_name((ed_kernel)k),
+                      (unsigned long)i, (double)out_logp[i], (double)want);
+            }
+            for (i = 0; st == ED_OK && i < n; i++) {
+                CHECK(out_pred[i] == ed_rd_i32(pred + 4u * i), "%s kernel %s pred %lu", path,
+                      ed_kernel_name((ed_kernel)k), (unsigned long)i);
+            }
         }
         free(out_logits);
         free(out_logp);
