@@ -122,8 +122,8 @@ void ed_log_softmax_q16(const int32_t *logits, uint32_t n, float *log_proba)
  * h != NULL: hidden layer, uint8 sigmoid outputs; else output layer, int32 Q16 logits.
  * The layer's fields are copied into locals: stores to h (uint8_t) may alias anything, and
  * would force reloads. */
-static void ed_finish_rows(const ed_layer *layer, const int32_t *acc, uint32_t r0, uint32_t nb,
-                           uint8_t *h, int32_t *logits)
+void ed_finish_rows(const ed_layer *layer, const int32_t *acc, uint32_t r0, uint32_t nb,
+                    uint8_t *h, int32_t *logits)
 {
     const uint8_t *bias = layer->bias, *mult = layer->multiplier, *shift = layer->shift;
     uint32_t o;
@@ -140,9 +140,10 @@ static void ed_finish_rows(const ed_layer *layer, const int32_t *acc, uint32_t r
 }
 
 /* One dense layer for one image, ED_ROW_BLOCK rows at a time with accumulators on the stack;
- * matvec is the model's kernel (ed_kernel.c), bit-exact with ed_matvec_s8. */
-static void ed_layer_forward(ed_matvec_fn matvec, const ed_layer *layer, const uint8_t *x,
-                             uint8_t *h, int32_t *logits)
+ * matvec and finish are the model's kernel (ed_kernel.c), bit-exact with ed_matvec_s8 and
+ * ed_finish_rows. */
+static void ed_layer_forward(ed_matvec_fn matvec, ed_finish_fn finish, const ed_layer *layer,
+                             const uint8_t *x, uint8_t *h, int32_t *logits)
 {
     const uint32_t n_in = layer->n_in, n_out = layer->n_out;
     int32_t acc[ED_ROW_BLOCK];
@@ -150,14 +151,15 @@ static void ed_layer_forward(ed_matvec_fn matvec, const ed_layer *layer, const u
     for (r0 = 0; r0 < n_out; r0 += nb) {
         nb = n_out - r0 < ED_ROW_BLOCK ? n_out - r0 : ED_ROW_BLOCK;
         matvec(layer->weights + (size_t)r0 * n_in, x, n_in, nb, acc);
-        ed_finish_rows(layer, acc, r0, nb, h, logits);
+        finish(layer, acc, r0, nb, h, logits);
     }
 }
 
 /* The same for ED_BATCH_LANES images at once, one pass over the weights: image j's input at
  * x + j * x_stride, its outputs at h + j * h_stride or logits + j * logits_stride. */
-static void ed_layer_forward_lanes(ed_matmat_fn matmat, const ed_layer *layer, const uint8_t *x,
-                                   size_t x_stride, uint8_t *h, size_t h_stride, int32_t *logits,
+static void ed_layer_forward_lanes(ed_matmat_fn matmat, ed_finish_fn finish,
+                                   const ed_layer *layer, const uint8_t *x, size_t x_stride,
+                                   uint8_t *h, size_t h_stride, int32_t *logits,
                                    size_t logits_stride)
 {
     const uint32_t n_in = layer->n_in, n_out = layer->n_out;
@@ -167,8 +169,8 @@ static void ed_layer_forward_lanes(ed_matmat_fn matmat, const ed_layer *layer, c
         nb = n_out - r0 < ED_ROW_BLOCK ? n_out - r0 : ED_ROW_BLOCK;
         matmat(layer->weights + (size_t)r0 * n_in, x, x_stride, n_in, nb, acc);
         for (j = 0; j < ED_BATCH_LANES; j++) {
-            ed_finish_rows(layer, acc + j * nb, r0, nb, h != NULL ? h + j * h_stride : NULL,
-                           h != NULL ? NULL : logits + j * logits_stride);
+            finish(layer, acc + j * nb, r0, nb, h != NULL ? h + j * h_stride : NULL,
+                   h != NULL ? NULL : logits + j * logits_stride);
         }
     }
 }
@@ -197,6 +199,7 @@ static void ed_forward_one(const ed_model *model, const uint8_t *x, int32_t *log
     int32_t local_logits[ED_MAX_CLASSES];
     int32_t *out = logits != NULL ? logits : local_logits;
     const ed_matvec_fn matvec = ed_kernel_fn(model->kernel);
+    const ed_finish_fn finish = ed_kernel_finish_fn(model->kernel);
     const uint8_t *in = x;
     uint8_t *bufs[2];
     uint32_t i;
@@ -204,10 +207,10 @@ static void ed_forward_one(const ed_model *model, const uint8_t *x, int32_t *log
     bufs[0] = scratch;
     bufs[1] = scratch + model->max_hidden;
     for (i = 0; i + 1u < model->n_layers; i++) {
-        ed_layer_forward(matvec, &model->layers[i], in, bufs[i & 1u], NULL);
+        ed_layer_forward(matvec, finish, &model->layers[i], in, bufs[i & 1u], NULL);
         in = bufs[i & 1u];
     }
-    ed_layer_forward(matvec, &model->layers[model->n_layers - 1u], in, NULL, out);
+    ed_layer_forward(matvec, finish, &model->layers[model->n_layers - 1u], in, NULL, out);
     ed_outputs(out, model->n_classes, log_proba, pred);
 }
 
@@ -220,6 +223,7 @@ static void ed_forward_lanes(const ed_model *model, ed_matmat_fn matmat, const u
     int32_t local_logits[ED_BATCH_LANES * ED_MAX_CLASSES];
     int32_t *out = logits != NULL ? logits : local_logits;
     const size_t nc = model->n_classes, mh = model->max_hidden;
+    const ed_finish_fn finish = ed_kernel_finish_fn(model->kernel);
     const uint8_t *in = x;
     size_t in_stride = x_stride, j;
     uint8_t *bufs[2];
@@ -228,12 +232,13 @@ static void ed_forward_lanes(const ed_model *model, ed_matmat_fn matmat, const u
     bufs[0] = scratch;
     bufs[1] = scratch + ED_BATCH_LANES * mh;
     for (i = 0; i + 1u < model->n_layers; i++) {
-        ed_layer_forward_lanes(matmat, &model->layers[i], in, in_stride, bufs[i & 1u], mh, NULL, 0u);
+        ed_layer_forward_lanes(matmat, finish, &model->layers[i], in, in_stride, bufs[i & 1u], mh,
+                               NULL, 0u);
         in = bufs[i & 1u];
         in_stride = mh;
     }
-    ed_layer_forward_lanes(matmat, &model->layers[model->n_layers - 1u], in, in_stride, NULL, 0u,
-                           out, nc);
+    ed_layer_forward_lanes(matmat, finish, &model->layers[model->n_layers - 1u], in, in_stride,
+                           NULL, 0u, out, nc);
     for (j = 0; j < ED_BATCH_LANES; j++) {
         ed_outputs(out + j * nc, model->n_classes, log_proba != NULL ? log_proba + j * nc : NULL,
                    pred != NULL ? pred + j : NULL);

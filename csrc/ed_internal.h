@@ -86,4 +86,17 @@ void ed_matmat_s8_vnni(const int8_t *w, const uint8_t *x, size_t x_stride, uint3
 /* The batched form of a model's kernel, or NULL where it has none (then images go one by one). */
 ed_matmat_fn ed_kernel_batch_fn(uint32_t kernel);
 
+/* Requantise rows r0 .. r0+nb-1 of a layer from their int32 sums acc[0..nb) (bias not yet
+ * added): into h[r0..] (uint8 sigmoid outputs, hidden layer) if h != NULL, else into
+ * logits[r0..] (int32 Q16). ed_finish_rows is the portable reference (ed_forward.c). */
+typedef void (*ed_finish_fn)(const ed_layer *layer, const int32_t *acc, uint32_t r0, uint32_t nb,
+                             uint8_t *h, int32_t *logits);
+void ed_finish_rows(const ed_layer *layer, const int32_t *acc, uint32_t r0, uint32_t nb,
+                    uint8_t *h, int32_t *logits);
+#ifdef ED_HAVE_X86
+void ed_finish_rows_avx512(const ed_layer *layer, const int32_t *acc, uint32_t r0, uint32_t nb,
+                           uint8_t *h, int32_t *logits);
+#endif
+ed_finish_fn ed_kernel_finish_fn(uint32_t kernel);
+
 #endif /* ED_INTERNAL_H */

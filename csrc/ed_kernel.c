@@ -55,6 +55,17 @@ ed_matmat_fn ed_kernel_batch_fn(uint32_t kernel)
     return NULL;
 }
 
+ed_finish_fn ed_kernel_finish_fn(uint32_t kernel)
+{
+#ifdef ED_HAVE_X86
+    if (kernel == ED_KERNEL_VNNI) { /* the vnni CPU check includes AVX-512F */
+        return ed_finish_rows_avx512;
+    }
+#endif
+    (void)kernel;
+    return ed_finish_rows;
+}
+
 int ed_kernel_supported(ed_kernel kernel)
 {
     switch (kernel) {

@@ -234,26 +234,33 @@ static ED_TARGET_VNNI void ed_vnni_rows4_lanes4(const int8_t *w, const uint8_t *
     __m512i a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
     __m512i a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
     __m512i v0, v1, v2, v3, wv;
-    __mmask64 m = ~(__mmask64)0;
     uint32_t i;
 #define ED_LANE_DOT(k, j) a##k##j = _mm512_dpbusd_epi32(a##k##j, v##j, wv);
-    for (i = 0; i < n_in; i += 64u) {
-        if (n_in - i < 64u) { /* the tail: masked loads, zeros past n_in */
-            m = (~(__mmask64)0) >> (64u - (n_in - i));
-        }
-        v0 = _mm512_maskz_loadu_epi8(m, x0 + i);
-        v1 = _mm512_maskz_loadu_epi8(m, x1 + i);
-        v2 = _mm512_maskz_loadu_epi8(m, x2 + i);
-        v3 = _mm512_maskz_loadu_epi8(m, x3 + i);
-        wv = _mm512_maskz_loadu_epi8(m, w0 + i);
-        ED_LANES4(ED_LANE_DOT, 0)
-        wv = _mm512_maskz_loadu_epi8(m, w1 + i);
-        ED_LANES4(ED_LANE_DOT, 1)
-        wv = _mm512_maskz_loadu_epi8(m, w2 + i);
-        ED_LANES4(ED_LANE_DOT, 2)
-        wv = _mm512_maskz_loadu_epi8(m, w3 + i);
-        ED_LANES4(ED_LANE_DOT, 3)
+#define ED_LANE_STEP(LOAD)                                                                         \
+    v0 = LOAD(x0 + i);                                                                             \
+    v1 = LOAD(x1 + i);                                                                             \
+    v2 = LOAD(x2 + i);                                                                             \
+    v3 = LOAD(x3 + i);                                                                             \
+    wv = LOAD(w0 + i);                                                                             \
+    ED_LANES4(ED_LANE_DOT, 0)                                                                      \
+    wv = LOAD(w1 + i);                                                                             \
+    ED_LANES4(ED_LANE_DOT, 1)                                                                      \
+    wv = LOAD(w2 + i);                                                                             \
+    ED_LANES4(ED_LANE_DOT, 2)                                                                      \
+    wv = LOAD(w3 + i);                                                                             \
+    ED_LANES4(ED_LANE_DOT, 3)
+#define ED_LOAD_FULL(p) _mm512_loadu_si512(p)
+#define ED_LOAD_TAIL(p) _mm512_maskz_loadu_epi8(m, p)
+    for (i = 0; i + 64u <= n_in; i += 64u) {
+        ED_LANE_STEP(ED_LOAD_FULL)
     }
+    if (i < n_in) { /* the tail: masked loads, zeros past n_in */
+        const __mmask64 m = (~(__mmask64)0) >> (64u - (n_in - i));
+        ED_LANE_STEP(ED_LOAD_TAIL)
+    }
+#undef ED_LOAD_FULL
+#undef ED_LOAD_TAIL
+#undef ED_LANE_STEP
 #undef ED_LANE_DOT
 #define ED_LANE_STORE(j)                                                                           \
     _mm_storeu_si128((__m128i *)(void *)(out + (size_t)(j) * n_out),                              \
@@ -297,6 +304,45 @@ ED_TARGET_VNNI void ed_matmat_s8_vnni(const int8_t *w, const uint8_t *x, size_t 
     }
     for (; r < n_rows; r++) {
         ed_vnni_row_lanes4(w + (size_t)r * n_in, x, x_stride, n_in, out + r, n_rows);
+    }
+}
+
+/* --- AVX-512 requantisation, eight rows at a time (used with the vnni kernel) ---
+ * The same integer steps as ed_finish_rows and ed_requantize, lane by lane in int64:
+ *   q = (int64(acc + bias) * multiplier + 2^(shift-1)) >> shift   (vpmuldq, vpsllvq, vpsravq:
+ *   the arithmetic shift is the floor division), then the sigmoid index clamp(q + 512, 0, 1023)
+ *   and a table lookup, or the int32 saturation (vpmovsqd) for logits. x86 is little-endian,
+ *   so the blob's int32 arrays load directly (unaligned loads). */
+ED_TARGET_VNNI void ed_finish_rows_avx512(const ed_layer *layer, const int32_t *acc, uint32_t r0,
+                                          uint32_t nb, uint8_t *h, int32_t *logits)
+{
+    const __m512i one = _mm512_set1_epi64(1), half_lut = _mm512_set1_epi64(ED_SIGMOID_LUT_SIZE / 2);
+    const __m512i lut_max = _mm512_set1_epi64(ED_SIGMOID_LUT_SIZE - 1), zero = _mm512_setzero_si512();
+    const uint8_t *lut = ed_sigmoid_lut();
+    uint32_t o;
+    int32_t idx[8];
+    for (o = 0; o + 8u <= nb; o += 8u) {
+        const size_t at = 4u * ((size_t)r0 + o);
+        const __m256i a = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(acc + o)),
+                                           _mm256_loadu_si256((const __m256i *)(const void *)(layer->bias + at)));
+        const __m512i m = _mm512_cvtepi32_epi64(_mm256_loadu_si256((const __m256i *)(const void *)(layer->multiplier + at)));
+        const __m512i sh = _mm512_cvtepi32_epi64(_mm256_loadu_si256((const __m256i *)(const void *)(layer->shift + at)));
+        const __m512i y = _mm512_add_epi64(_mm512_mul_epi32(_mm512_cvtepi32_epi64(a), m),
+                                           _mm512_sllv_epi64(one, _mm512_sub_epi64(sh, one)));
+        const __m512i q = _mm512_srav_epi64(y, sh);
+        if (h != NULL) {
+            const __m512i k = _mm512_min_epi64(_mm512_max_epi64(_mm512_add_epi64(q, half_lut), zero), lut_max);
+            int j;
+            _mm256_storeu_si256((__m256i *)(void *)idx, _mm512_cvtepi64_epi32(k));
+            for (j = 0; j < 8; j++) {
+                h[r0 + o + (uint32_t)j] = lut[idx[j]];
+            }
+        } else {
+            _mm256_storeu_si256((__m256i *)(void *)(logits + r0 + o), _mm512_cvtsepi64_epi32(q));
+        }
+    }
+    if (o < nb) {
+        ed_finish_rows(layer, acc + o, r0 + o, nb - o, h, logits);
     }
 }
 
