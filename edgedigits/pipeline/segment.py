@@ -37,7 +37,9 @@ MERGE_X_OVERLAP = 0.3       # ... or when it overlaps the other's columns by thi
 MERGE_MIN_H = 0.2           # ... and is not a dot or a dash (shorter than this x H)
 MERGE_MAX_H = 1.35          # ... and the merged box is at most this tall
 MERGE_MAX_W = 1.2           # ... and this wide
-SEP_MAX_H = 0.5             # marks shorter than this are separators (- . , +)
+SEP_MAX_H = 0.5             # marks shorter than this are separators (- . , =) if also
+DOT_MAX = 0.35              # shorter than this, or flat (a dash), or narrower than
+COMMA_MAX_W = 0.25          # this x H (a comma); else a small digit, for the classifier
 # A slash is thin, slanted and taller than the digits (MNIST 1s slant up to 40 degrees too:
 # 10% of them beyond 32, so slant alone cannot tell a 1 from a slash; height can).
 SLASH_MAX_THIN = 0.25       # minor/major axis std ratio
@@ -51,11 +53,12 @@ PAREN_MAX_W = 0.55
 PAREN_MAX_THIN = 0.4
 PAREN_MIN_BOW = 0.11
 PAREN_SURE_BOW = 0.17
+PAREN_SURE_MIN_H = 0.95     # ... but a small curved mark is a digit (a 6 with a tiny loop)
 # Plus sign: both sides within these x H, at most this fraction of its ink in the corners.
 PLUS_MIN = 0.25
 PLUS_MAX = 0.8
 PLUS_MAX_CORNERS = 0.08
-SPLIT_MIN_W = 1.05          # glyphs wider than this may be two or three touching digits
+SPLIT_MIN_W = 0.95          # glyphs wider than this may be two or three touching digits
 SPLIT3_MIN_W = 1.7
 SPLIT_MIN_PIECE_W = 0.18    # a piece of a split is at least this wide
 SPLIT_CUTS = 4              # candidate cut columns tried per split point
@@ -66,8 +69,8 @@ SHORT_PIECE_PENALTY = 3.0   # ... and costs this much log-probability
 WIDE_PENALTY = 2.0          # log-prob penalty per H of width beyond WIDE_FREE
 WIDE_FREE = 1.0
 SPLIT_PENALTY = 0.5         # per extra piece: prefer the whole glyph when scores are close
-REJECT_P = 0.5              # a mark below this probability ...
-REJECT_MAX_H = 0.7          # ... and shorter than this x H is not a digit
+REJECT_P = 0.25             # a mark below this probability ...
+REJECT_MAX_H = 0.6          # ... and shorter than this x H is not a digit (MNIST has small digits)
 
 
 @dataclass
@@ -155,7 +158,7 @@ def _shape_kind(m: np.ndarray, H: float) -> str:
     h, w = m.shape
     if _is_plus(m, H):
         return "+"
-    if h < SEP_MAX_H * H:
+    if h < SEP_MAX_H * H and (h < DOT_MAX * H or w > 1.5 * h or w < COMMA_MAX_W * H):
         return "-" if w > 1.5 * h else "."
     if h > SLASH_MIN_H * H:
         thin, major = _axes(m)
@@ -164,7 +167,8 @@ def _shape_kind(m: np.ndarray, H: float) -> str:
             return "/"  # image y grows downwards: / has x and y of opposite sign
     if w < PAREN_MAX_W * H and h > SEP_MAX_H * H and _thinness(m) < PAREN_MAX_THIN:
         bow = _bow(m)
-        if abs(bow) > PAREN_MIN_BOW and (h > PAREN_MIN_H * H or abs(bow) > PAREN_SURE_BOW):
+        if (abs(bow) > PAREN_MIN_BOW and h > PAREN_MIN_H * H) or \
+                (abs(bow) > PAREN_SURE_BOW and h > PAREN_SURE_MIN_H * H):
             return "(" if bow < 0 else ")"
     return "digit"
 
@@ -239,7 +243,8 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
     # Shapes, split hypotheses, and every patch to classify.
     glyphs: list[Glyph] = []
     patches: list[np.ndarray] = []
-    hyps: list[list[tuple[float, list]]] = []  # per digit glyph: [(prior, [(box, patch idx)])]
+    # per digit glyph: [(prior, [(box, patch index or -1 for a separator, kind)])]
+    hyps: list[list[tuple[float, list]]] = []
     for labs, gx0, gy0, gx1, gy1 in groups:
         gm = np.isin(labels[gy0:gy1, gx0:gx1], labs).astype(np.uint8)
         gi = ink[gy0:gy1, gx0:gx1]
@@ -250,7 +255,7 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
             hyps.append([])
             continue
         gw = gx1 - gx0
-        options = [(-WIDE_PENALTY * max(0.0, gw / H - WIDE_FREE), [(box, len(patches))])]
+        options = [(-WIDE_PENALTY * max(0.0, gw / H - WIDE_FREE), [(box, len(patches), kind)])]
         patches.append(normalize(gi, gm))
         if gw > SPLIT_MIN_W * H:
             prof = gm.sum(0)
@@ -272,14 +277,18 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
                     py0, py1, px0, px1 = t
                     sl = (slice(py0, py1), slice(a0 + px0, a0 + px1))
                     pb = (int(gx0 + a0 + px0), int(gy0 + py0), int(px1 - px0), int(py1 - py0))
-                    pieces.append((pb, normalize(gi[sl], gm[sl])))
+                    # A piece may be a separator touching a digit (a dash written into a 9).
+                    pk = _shape_kind(gm[sl], H)
+                    if pk == "digit":
+                        pieces.append((pb, len(patches), pk))
+                        patches.append(normalize(gi[sl], gm[sl]))
+                    else:
+                        pieces.append((pb, -1, pk))
                 if not pieces:
                     continue
-                start = len(patches)
-                patches.extend(pp for _, pp in pieces)
-                short = sum(pb[3] < SPLIT_MIN_PIECE_H * H for pb, _ in pieces)
+                short = sum(pb[3] < SPLIT_MIN_PIECE_H * H for pb, j, _ in pieces if j >= 0)
                 options.append((-SPLIT_PENALTY * (len(pieces) - 1) - SHORT_PIECE_PENALTY * short,
-                                [(pb, start + j) for j, (pb, _) in enumerate(pieces)]))
+                                pieces))
         hyps.append(options)
     if not patches:
         return [g for g in glyphs]
@@ -290,12 +299,16 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
         if g.kind != "digit":
             out.append(g)
             continue
-        whole_box, whole_j = options[0][1][0]
+        whole_box, whole_j, _ = options[0][1][0]
         if best_lp[whole_j] >= np.log(WHOLE_SURE_P) and whole_box[2] <= WHOLE_SURE_W * H:
             pieces = options[0][1]  # a confident digit of plausible width: no split
         else:
-            _, pieces = max(options, key=lambda o: o[0] + sum(best_lp[j] for _, j in o[1]))
-        for pb, j in pieces:
+            _, pieces = max(options, key=lambda o: o[0] + sum(best_lp[j] for _, j, _ in o[1]
+                                                               if j >= 0))
+        for pb, j, kind in pieces:
+            if j < 0:
+                out.append(Glyph(pb, kind))
+                continue
             p = float(np.exp(best_lp[j]))
             if p < REJECT_P and pb[3] < REJECT_MAX_H * H:
                 out.append(Glyph(pb, "-" if pb[2] > 1.5 * pb[3] else "."))
