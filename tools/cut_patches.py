@@ -35,6 +35,8 @@ import synth_photos  # noqa: E402
 MATCH_IOU = 0.5
 # Share of photos generated in the hard mode.
 HARD_SHARE = 0.35
+# Photos between saves of the .npz.
+SAVE_EVERY = 100
 
 
 def iou(a, b) -> float:
@@ -59,6 +61,14 @@ def cut(photo, model) -> list[tuple[np.ndarray, int, int]]:
     return out
 
 
+def save(out: str, images, labels, index, hard) -> None:
+    tmp = out + ".tmp.npz"
+    np.savez_compressed(tmp, images=np.stack(images).astype(np.uint8),
+                        labels=np.array(labels, np.uint8), mnist_index=np.array(index, np.int32),
+                        hard=np.array(hard, bool))
+    os.replace(tmp, out)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--photos", type=int, default=3000)
@@ -76,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     model = edgedigits.load_model(args.model)
     rng = np.random.default_rng(args.seed)
     images, labels, index, hard = [], [], [], []
+    out = os.path.expanduser(args.out)
+    os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
     t0 = time.time()
     for i in range(args.photos):
         is_hard = bool(rng.random() < HARD_SHARE)
@@ -85,17 +97,11 @@ def main(argv: list[str] | None = None) -> int:
             labels.append(label)
             index.append(idx)
             hard.append(is_hard)
-        if (i + 1) % 200 == 0:
-            print(f"{i + 1} photos, {len(labels)} patches, {time.time() - t0:.0f} s",
+        if (i + 1) % SAVE_EVERY == 0 or i + 1 == args.photos:
+            # saved as it goes (atomically): a long run is usable before it ends
+            save(out, images, labels, index, hard)
+            print(f"{i + 1} photos, {len(labels)} patches, {time.time() - t0:.0f} s -> {out}",
                   file=sys.stderr, flush=True)
-    out = os.path.expanduser(args.out)
-    os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
-    tmp = out + ".tmp.npz"
-    np.savez_compressed(tmp, images=np.stack(images).astype(np.uint8),
-                        labels=np.array(labels, np.uint8), mnist_index=np.array(index, np.int32),
-                        hard=np.array(hard, bool))
-    os.replace(tmp, out)
-    print(f"wrote {len(labels)} patches from {args.photos} photos to {out}", file=sys.stderr)
     return 0
 
 
