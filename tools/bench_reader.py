@@ -217,6 +217,46 @@ def tune_uncertain(model, n: int, seed: int, max_silent: float) -> None:
             break
 
 
+HUGE_CHILD = """
+import sys, time, cv2
+cv2.setNumThreads(1)
+import edgedigits
+def peak_mb():  # VmHWM: this process's peak resident memory (ru_maxrss survives exec)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+data = open(sys.argv[1], "rb").read()
+edgedigits.read_number(sys.argv[2])  # warm up: load the model, import everything
+base = peak_mb()
+t, c = time.perf_counter(), time.process_time()
+r = edgedigits.read_number(data)
+print(1000 * (time.perf_counter() - t), 1000 * (time.process_time() - c), peak_mb(), base,
+      r.digits)
+"""
+
+
+def huge_photo_bench(tmp: str, seed: int) -> str:
+    """A 12000x9000 (108 MP) JPEG of a generated photo, read in a fresh process: time and
+    peak memory (VmHWM, Linux) against the same process after reading a normal photo."""
+    ph = next(synth_photos.make_photos(1, seed=seed))
+    big = cv2.resize(ph.image, (12000, 9000), interpolation=cv2.INTER_LINEAR)
+    ok, enc = cv2.imencode(".jpg", big, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    del big
+    path, small = os.path.join(tmp, "huge.jpg"), os.path.join(tmp, "small.jpg")
+    with open(path, "wb") as f:
+        f.write(enc.tobytes())
+    with open(small, "wb") as f:
+        f.write(ph.jpeg)
+    out = subprocess.run([sys.executable, "-c", HUGE_CHILD, path, small], capture_output=True,
+                         text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    if out.returncode != 0:
+        return f"108 MP JPEG: failed: {out.stderr.strip()[-200:]}"
+    wall, cpu, peak, base, digits = out.stdout.split()
+    return (f"108 MP JPEG ({len(enc) / 1e6:.1f} MB): {float(wall):.0f} ms wall, {float(cpu):.0f} ms "
+            f"CPU, peak RSS {float(peak):.0f} MB (after a 1280x960 photo: {float(base):.0f} MB); "
+            f"read {digits or '-'} for {ph.digits}")
+
+
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--n", type=int, default=500)
@@ -269,6 +309,8 @@ def main(argv: list[str]) -> int:
                 print(f"{name} tesseract (psm {psm}, n={res['tess_n']}): "
                       f"exact={res['tess_exact']:.3f} digits={res['tess_digits']:.4f} "
                       f"median_ms={res['tess_ms']:.0f}", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        print(huge_photo_bench(tmp, args.seed + 7), flush=True)
     if not args.no_load_digits:
         ld = load_digits_bench(model, args.seed)
         print(f"load_digits: single digits {ld['single']:.3f} (n={ld['n_single']}; model alone "
