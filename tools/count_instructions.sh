@@ -17,7 +17,7 @@ for m in "$@"; do MODELS+=("$(realpath "$m")"); done
 cd "$ROOT/csrc"
 B=build/count
 mkdir -p $B
-N=2 # forward passes per count (divided out)
+N=2 # qemu: N * 4 forward passes per count, divided out
 
 if [ ${#MODELS[@]} -eq 0 ]; then
     ${PYTHON:-python3} - "$B/random-784-800-10.edm" <<'EOF'
@@ -31,9 +31,10 @@ EOF
 fi
 
 cat >$B/gdbcount.py <<'EOF'
+import os
 import gdb
 gdb.execute("set pagination off")
-gdb.execute("break ed_forward_u8", to_string=True)
+gdb.execute("break " + os.environ.get("COUNT_FUNCTION", "ed_forward_u8"), to_string=True)
 gdb.execute("run", to_string=True)
 frame = gdb.newest_frame()
 ret, sp0, n = frame.older().pc(), int(frame.read_register("sp")), 0
@@ -61,11 +62,11 @@ dfilter() { # nm binary
         {printf "%s0x%s+0x%s", sep, $1, $2; sep=","}'
 }
 
-qemu_count() { # qemu cpu nm binary model kernel
-    local n
+qemu_count() { # qemu cpu nm binary model kernel [--count-batch]
+    local n mode=${7:---count}
     n=$(EDGEDIGITS_KERNEL=$6 $1 -cpu "$2" -singlestep -d exec,nochain -dfilter "$(dfilter "$3" "$4")" \
-        -D /dev/stderr "$4" "$5" --count $N 2>&1 >/dev/null | grep -c '^Trace')
-    echo $((n / N))
+        -D /dev/stderr "$4" "$5" "$mode" $((N * 4)) 2>&1 >/dev/null | grep -c '^Trace')
+    echo $((n / N / 4))
 }
 
 printf '%-22s %-8s %-9s %14s  %s\n' model arch kernel "instr/digit" method
@@ -86,11 +87,20 @@ for m in "${MODELS[@]}"; do
             printf '%-22s %-8s %-9s %14s  %s\n' "$name" x86_64 $k "$n" "gdb stepi"
         fi
     done
+    # the batch path (4 digits per pass over the weights): one call on 4 digits, per digit
+    if EDGEDIGITS_KERNEL=vnni ./$B/native/ed_bench "$m" --count 1 >/dev/null 2>&1 && command -v gdb >/dev/null; then
+        n=$(COUNT_FUNCTION=ed_forward_batch_u8 EDGEDIGITS_KERNEL=vnni gdb -q -batch -x $B/gdbcount.py \
+            --args ./$B/native/ed_bench "$m" --count-batch 4 2>&1 | sed -n 's/^GDB_INSTRUCTIONS //p')
+        printf '%-22s %-8s %-9s %14s  %s\n' "$name" x86_64 "vnni x4" "$((n / 4))" "gdb stepi, batch of 4"
+    fi
     if [ $AARCH64 = 1 ]; then
         for k in portable neon neon_dot; do
             printf '%-22s %-8s %-9s %14s  %s\n' "$name" aarch64 $k \
                 "$(qemu_count qemu-aarch64 max aarch64-linux-gnu-nm $B/aarch64/ed_bench "$m" $k)" "qemu -singlestep"
         done
+        printf '%-22s %-8s %-9s %14s  %s\n' "$name" aarch64 "neon_dot x4" \
+            "$(qemu_count qemu-aarch64 max aarch64-linux-gnu-nm $B/aarch64/ed_bench "$m" neon_dot --count-batch)" \
+            "qemu -singlestep, batch"
     fi
     if [ $ARMV7 = 1 ]; then
         for k in portable neon; do

@@ -5,6 +5,8 @@
  *   ed_bench MODEL.edm --count N    (exactly N forward passes with the kernel ed_model_load
  *                                    chose, e.g. EDGEDIGITS_KERNEL=avx2; for valgrind/qemu
  *                                    instruction counts of ed_forward_u8)
+ *   ed_bench MODEL.edm --count-batch N   (one ed_forward_batch_u8 call on N digits with the
+ *                                    batch scratch: instructions per digit of the batch path)
  *
  * For every kernel this build and CPU support: ns per digit (clock_gettime, CLOCK_MONOTONIC;
  * best and median of 41 runs of REPEATS forward passes of one digit each; the best is the
@@ -157,7 +159,8 @@ int main(int argc, char **argv)
     uint8_t x[ED_INPUT_SIZE];
     ed_model model;
     ed_status st;
-    const int count_only = argc > 3 && strcmp(argv[2], "--count") == 0;
+    const int count_batch = argc > 3 && strcmp(argv[2], "--count-batch") == 0;
+    const int count_only = count_batch || (argc > 3 && strcmp(argv[2], "--count") == 0);
     long repeats = count_only ? atol(argv[3]) : argc > 2 ? atol(argv[2]) : 0;
     double macs = 0.0, tick_per_ns = 0.0;
     unsigned k, i;
@@ -193,7 +196,16 @@ int main(int argc, char **argv)
     if (count_only) {
         int32_t pred = 0;
         long j;
-        for (j = 0; j < repeats; j++) {
+        if (count_batch) {
+            for (j = 0; j < repeats && j < BATCH; j++) {
+                memcpy(xs + (size_t)j * ED_INPUT_SIZE, x, ED_INPUT_SIZE);
+            }
+            repeats = repeats < BATCH ? repeats : BATCH;
+            ed_forward_batch_u8(&model, xs, (size_t)repeats, ED_INPUT_SIZE, NULL, NULL, preds,
+                                scratch, batch_len);
+            pred = preds[0];
+        }
+        for (j = 0; !count_batch && j < repeats; j++) {
             ed_forward_u8(&model, x, NULL, NULL, &pred, scratch, scratch_len);
         }
         printf("kernel %s: %ld forward passes, %.0f MACs each, pred %d\n",
