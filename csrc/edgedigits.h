@@ -71,7 +71,8 @@ typedef struct {
     const uint8_t *multiplier; /* int32 [n_out], in [0, 2^31) */
     const uint8_t *shift;      /* int32 [n_out], in [1, 62] */
     const uint8_t *scale;      /* float32 [n_out], weight scale per row (informative) */
-    const int8_t *weights;     /* int8 [n_out][n_in], row-major */
+    const int8_t *weights;     /* int8 [n_out][n_in], row-major; the quantiser writes -127..127,
+                                  and every kernel is also exact for -128 (tested) */
 } ed_layer;
 
 typedef struct {
