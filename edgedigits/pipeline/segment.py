@@ -54,6 +54,8 @@ PAREN_MAX_THIN = 0.4
 PAREN_MIN_BOW = 0.11
 PAREN_SURE_BOW = 0.17
 PAREN_SURE_MIN_H = 0.95     # ... but a small curved mark is a digit (a 6 with a tiny loop)
+BRACKET_VETO_P = 0.9        # a bracket-shaped mark read as a digit other than these with at
+BRACKET_LOOKALIKES = (1, 7)  # least this probability is that digit (a thin 3, an open 6)
 # Plus sign: both sides within these x H, at most this fraction of its ink in the corners.
 PLUS_MIN = 0.25
 PLUS_MAX = 0.8
@@ -251,6 +253,11 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
         kind = _shape_kind(gm, H)
         box = (int(gx0), int(gy0), int(gx1 - gx0), int(gy1 - gy0))
         glyphs.append(Glyph(box, kind))
+        if kind in "()":
+            # a bracket by shape; the classifier may still insist it is a digit (a thin 3)
+            hyps.append([(0.0, [(box, len(patches), kind)])])
+            patches.append(normalize(gi, gm))
+            continue
         if kind != "digit":
             hyps.append([])
             continue
@@ -296,6 +303,14 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
     best_lp = logp.max(1)
     out: list[Glyph] = []
     for g, options in zip(glyphs, hyps):
+        if g.kind in "()":
+            j = options[0][1][0][1]
+            k = int(logp[j].argmax())
+            if k not in BRACKET_LOOKALIKES and best_lp[j] >= np.log(BRACKET_VETO_P):
+                out.append(Glyph(g.box, "digit", logp[j], patches[j]))
+            else:
+                out.append(g)
+            continue
         if g.kind != "digit":
             out.append(g)
             continue
