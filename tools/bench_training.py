@@ -22,10 +22,10 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from training import mnist  # noqa: E402
-from training.gradients import minibatch_gradient  # noqa: E402
-from training.models import Mlp, evaluate, init_mlp  # noqa: E402
-from training.train import TrainConfig, learning_rate  # noqa: E402
+from training import mnist
+from training.gradients import minibatch_gradient
+from training.models import Mlp, evaluate, init_mlp
+from training.train import TrainConfig, learning_rate
 
 TARGETS = (0.02, 0.01)
 
