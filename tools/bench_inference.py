@@ -5,7 +5,7 @@
 All four run the same model: the float peers get the int8 model's dequantised weights
 (W = w * scale, b = bias * scale / 255), exported to ONNX for ONNX Runtime (one thread) and
 cv2.dnn. Per-digit latency: one call per digit, as an app calls it; throughput: one call on a
-batch of 10,000. Each figure is the median over --repeats runs. Needs MNIST test digits
+batch of 10,000. Every engine runs on one thread. Each figure is the median over --repeats runs. Needs MNIST test digits
 (EDGEDIGITS_DATA), onnx and onnxruntime (pip install -e '.[bench]').
 """
 from __future__ import annotations
@@ -128,6 +128,11 @@ def main(argv: list[str]) -> int:
         "OpenCV dnn": (lambda x: int(np.argmax(cv_run(x))), singles_f,
                        lambda: np.argmax(cv_run(xf), axis=1)),
     }
+    # One thread for everyone: ONNX Runtime and cv2 are set above, NumPy's BLAS here.
+    from threadpoolctl import threadpool_info, threadpool_limits
+    threadpool_limits(1)
+    blas = ", ".join(f"{i['internal_api']} {i['architecture']}" for i in threadpool_info()
+                     if i["user_api"] == "blas")
     rows = []
     for name, (single, items, batch) in peers.items():
         preds = np.asarray(batch())
@@ -137,7 +142,8 @@ def main(argv: list[str]) -> int:
     best_peer = min(r[1] for r in rows[1:])
     sizes = "-".join(map(str, model.layer_sizes))
     print(f"model {args.model} ({sizes}), {platform.machine()}, {os.cpu_count()} cores, "
-          f"median of {args.repeats} runs; latency over {args.digits} single-digit calls")
+          f"median of {args.repeats} runs; latency over {args.digits} single-digit calls; "
+          f"one thread each (NumPy BLAS: {blas})")
     print("| engine | per digit (us) | batch of 10,000 (digits/s) | test error |")
     print("|---|---|---|---|")
     for name, lat, thr, err in rows:
