@@ -193,3 +193,33 @@ def _augment_chunk(images: np.ndarray, cfg: AugmentConfig, rng: np.random.Genera
         keep = rng.random(n) < cfg.clean_p
         out[keep] = images[keep]
     return out
+
+
+def preview(images: np.ndarray, cfg: AugmentConfig, rng: np.random.Generator, copies: int = 3) -> np.ndarray:
+    """A uint8 grid: each row is one digit, then `copies` distorted versions of it."""
+    rows = [np.hstack([img, *augment(np.repeat(img[None], copies, axis=0), cfg, rng)]) for img in images]
+    return np.vstack(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m training.augment OUT.png`: distorted examples of the first training digits."""
+    import argparse
+
+    from . import mnist
+    ap = argparse.ArgumentParser(prog="python -m training.augment", description=main.__doc__)
+    ap.add_argument("out", help="PNG file to write")
+    ap.add_argument("--n", type=int, default=8, help="digits (rows)")
+    ap.add_argument("--copies", type=int, default=7, help="distorted copies per digit")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    digits = mnist.load().train.images[:args.n]
+    grid = preview(digits, AugmentConfig(), np.random.default_rng(args.seed), args.copies)
+    grid = cv2.resize(255 - grid, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
+    if not cv2.imwrite(args.out, grid):
+        raise SystemExit(f"cannot write {args.out}")
+    print(f"wrote {args.out}: first column the MNIST digit, then {args.copies} distorted copies")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
