@@ -83,6 +83,10 @@ typedef void (*ed_matmat_fn)(const int8_t *w, const uint8_t *x, size_t x_stride,
 void ed_matmat_s8_vnni(const int8_t *w, const uint8_t *x, size_t x_stride, uint32_t n_in,
                        uint32_t n_rows, int32_t *out);
 #endif
+#if defined(ED_HAVE_NEON) && defined(__aarch64__)
+void ed_matmat_s8_neon(const int8_t *w, const uint8_t *x, size_t x_stride, uint32_t n_in,
+                       uint32_t n_rows, int32_t *out);
+#endif
 #ifdef ED_HAVE_NEON_DOT
 void ed_matmat_s8_neon_dot(const int8_t *w, const uint8_t *x, size_t x_stride, uint32_t n_in,
                            uint32_t n_rows, int32_t *out);

@@ -51,6 +51,11 @@ ed_matmat_fn ed_kernel_batch_fn(uint32_t kernel)
         return ed_matmat_s8_vnni;
     }
 #endif
+#if defined(ED_HAVE_NEON) && defined(__aarch64__)
+    if (kernel == ED_KERNEL_NEON) {
+        return ed_matmat_s8_neon;
+    }
+#endif
 #ifdef ED_HAVE_NEON_DOT
     if (kernel == ED_KERNEL_NEON_DOT) {
         return ed_matmat_s8_neon_dot;

@@ -99,7 +99,7 @@ size_t ed_scratch_size(const ed_model *model);
 
 /* Images that ed_forward_batch_u8 runs through one pass over the weights, when given
  * ed_batch_scratch_size(model) bytes of scratch and the model's kernel has a batched form
- * (vnni, neon_dot). The results are the same as one image at a time, bit for bit; only faster, since a
+ * (vnni, neon_dot, and neon on aarch64). The results are the same as one image at a time, bit for bit; only faster, since a
  * single image's forward pass is bound by reading the weights (docs/benchmarks.md). */
 #define ED_BATCH_LANES 4u
 size_t ed_batch_scratch_size(const ed_model *model);

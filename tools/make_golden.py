@@ -108,11 +108,14 @@ def write_golden(out_dir: str) -> list[str]:
         for name, file in sorted(SHIPPED.items()):
             with open(os.path.join(_MODELS_DIR, file), "rb") as f:
                 cases.append((f"mnist-{name}", f.read(), digits))
-        widest = max(cases, key=lambda case: len(case[1]))
-        cases.append((f"mnist-{widest[0]}", widest[1], digits))
+        mlp = next(blob for name, blob, _ in cases if name == "random-784-800-10")
+        cases.append(("mnist-random-784-800-10", mlp, digits))
     else:
         print("make_golden: EDGEDIGITS_DATA not set or MNIST missing: no MNIST golden files",
               file=sys.stderr)
+    for stale in os.listdir(out_dir):  # only this run's files: the runner checks *.edg
+        if stale.endswith(".edg"):
+            os.unlink(os.path.join(out_dir, stale))
     paths = []
     for name, blob, images in cases:
         path = os.path.join(out_dir, name + ".edg")

@@ -119,6 +119,74 @@ void ed_matvec_s8_neon(const int8_t *w, const uint8_t *x, uint32_t n_in, uint32_
     }
 }
 
+/* Batched forms: four rows x ED_BATCH_LANES (4) images per pass over the weights; out[j * n_out
+ * + r]. Each image has its own offset 128 * sum(x_j). Sixteen accumulators need aarch64's 32
+ * vector registers; on armv7 (16) images go one by one. */
+typedef char ed_assert_four_lanes[ED_BATCH_LANES == 4u ? 1 : -1];
+#define ED_LANES4(F, k) F(k, 0) F(k, 1) F(k, 2) F(k, 3)
+#define ED_LANE_OUT(k, j)                                                                          \
+    out[(size_t)(j) * n_out + (k)] = (int32_t)ed_hsum_u32(a##k##j) - offset[j] +                   \
+                                     ed_dot_tail(w##k, x##j, n_vec, n_in);
+
+/* The shared driver: offsets, groups of four rows, leftover rows one image at a time. */
+#define ED_MATMAT_BODY(rows4, matvec)                                                              \
+    const uint32_t n_vec = n_in & ~15u;                                                            \
+    int32_t offset[ED_BATCH_LANES];                                                                \
+    uint32_t r = 0, j;                                                                             \
+    for (j = 0; j < ED_BATCH_LANES; j++) {                                                         \
+        offset[j] = ed_x_offset(x + j * x_stride, n_vec);                                          \
+    }                                                                                              \
+    for (; r + 4u <= n_rows; r += 4u) {                                                            \
+        rows4(w + (size_t)r * n_in, x, x_stride, n_in, offset, out + r, n_rows);                   \
+    }                                                                                              \
+    for (; r < n_rows; r++) {                                                                      \
+        for (j = 0; j < ED_BATCH_LANES; j++) {                                                     \
+            matvec(w + (size_t)r * n_in, x + j * x_stride, n_in, 1u, out + (size_t)j * n_rows + r); \
+        }                                                                                          \
+    }
+
+#if defined(__aarch64__)
+static void ed_neon_rows4_lanes4(const int8_t *w, const uint8_t *x, size_t xs, uint32_t n_in,
+                                 const int32_t *offset, int32_t *out, uint32_t n_out)
+{
+    const uint8x16_t flip = vdupq_n_u8(0x80);
+    const uint32_t n_vec = n_in & ~15u;
+    const int8_t *w0 = w, *w1 = w0 + n_in, *w2 = w1 + n_in, *w3 = w2 + n_in;
+    const uint8_t *x0 = x, *x1 = x0 + xs, *x2 = x1 + xs, *x3 = x2 + xs;
+    const uint32x4_t z = vdupq_n_u32(0);
+    uint32x4_t a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
+    uint32x4_t a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
+    uint32_t i;
+    for (i = 0; i < n_vec; i += 16u) {
+        const uint8x16_t v0 = vld1q_u8(x0 + i), v1 = vld1q_u8(x1 + i), v2 = vld1q_u8(x2 + i),
+                         v3 = vld1q_u8(x3 + i);
+        uint8x16_t wv;
+#define ED_LANE_MUL(k, j)                                                                          \
+    a##k##j = vpadalq_u16(a##k##j, vmull_u8(vget_low_u8(wv), vget_low_u8(v##j)));                 \
+    a##k##j = vpadalq_u16(a##k##j, vmull_high_u8(wv, v##j));
+        wv = ED_FLIP(w0 + i);
+        ED_LANES4(ED_LANE_MUL, 0)
+        wv = ED_FLIP(w1 + i);
+        ED_LANES4(ED_LANE_MUL, 1)
+        wv = ED_FLIP(w2 + i);
+        ED_LANES4(ED_LANE_MUL, 2)
+        wv = ED_FLIP(w3 + i);
+        ED_LANES4(ED_LANE_MUL, 3)
+#undef ED_LANE_MUL
+    }
+    ED_LANES4(ED_LANE_OUT, 0)
+    ED_LANES4(ED_LANE_OUT, 1)
+    ED_LANES4(ED_LANE_OUT, 2)
+    ED_LANES4(ED_LANE_OUT, 3)
+}
+
+void ed_matmat_s8_neon(const int8_t *w, const uint8_t *x, size_t x_stride, uint32_t n_in,
+                       uint32_t n_rows, int32_t *out)
+{
+    ED_MATMAT_BODY(ed_neon_rows4_lanes4, ed_matvec_s8_neon)
+}
+#endif /* __aarch64__ */
+
 #ifdef ED_HAVE_NEON_DOT
 int ed_cpu_has_neon_dot(void)
 {
@@ -158,12 +226,7 @@ ED_TARGET_DOT void ed_matvec_s8_neon_dot(const int8_t *w, const uint8_t *x, uint
         ED_FINISH(0, a0);
     }
 }
-/* Batched: four rows x ED_BATCH_LANES (4) images, sixteen u32x4 accumulators; each weight
- * load feeds four udot, one per image, and each image has its own offset 128 * sum(x_j).
- * out[j * n_out + r]. */
-typedef char ed_assert_four_lanes[ED_BATCH_LANES == 4u ? 1 : -1];
-
-#define ED_LANES4(F, k) F(k, 0) F(k, 1) F(k, 2) F(k, 3)
+/* Batched: each weight load feeds four udot, one per image. */
 ED_TARGET_DOT static void ed_dot_rows4_lanes4(const int8_t *w, const uint8_t *x, size_t xs,
                                               uint32_t n_in, const int32_t *offset, int32_t *out,
                                               uint32_t n_out)
@@ -191,34 +254,16 @@ ED_TARGET_DOT static void ed_dot_rows4_lanes4(const int8_t *w, const uint8_t *x,
         ED_LANES4(ED_LANE_DOT, 3)
 #undef ED_LANE_DOT
     }
-#define ED_LANE_OUT(k, j)                                                                          \
-    out[(size_t)(j) * n_out + (k)] = (int32_t)ed_hsum_u32(a##k##j) - offset[j] +                   \
-                                     ed_dot_tail(w##k, x##j, n_vec, n_in);
     ED_LANES4(ED_LANE_OUT, 0)
     ED_LANES4(ED_LANE_OUT, 1)
     ED_LANES4(ED_LANE_OUT, 2)
     ED_LANES4(ED_LANE_OUT, 3)
-#undef ED_LANE_OUT
 }
 
 ED_TARGET_DOT void ed_matmat_s8_neon_dot(const int8_t *w, const uint8_t *x, size_t x_stride,
                                          uint32_t n_in, uint32_t n_rows, int32_t *out)
 {
-    const uint32_t n_vec = n_in & ~15u;
-    int32_t offset[ED_BATCH_LANES];
-    uint32_t r = 0, j;
-    for (j = 0; j < ED_BATCH_LANES; j++) {
-        offset[j] = ed_x_offset(x + j * x_stride, n_vec);
-    }
-    for (; r + 4u <= n_rows; r += 4u) {
-        ed_dot_rows4_lanes4(w + (size_t)r * n_in, x, x_stride, n_in, offset, out + r, n_rows);
-    }
-    for (; r < n_rows; r++) { /* leftover rows: one image at a time */
-        for (j = 0; j < ED_BATCH_LANES; j++) {
-            ed_matvec_s8_neon_dot(w + (size_t)r * n_in, x + j * x_stride, n_in, 1u,
-                                  out + (size_t)j * n_rows + r);
-        }
-    }
+    ED_MATMAT_BODY(ed_dot_rows4_lanes4, ed_matvec_s8_neon_dot)
 }
 #endif /* ED_HAVE_NEON_DOT */
 
