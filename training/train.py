@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import dataclasses
 import hashlib
 import io
@@ -212,6 +213,11 @@ def save_checkpoint(path: str, state: State, cfg: TrainConfig) -> None:
             "lam": state.lam, "history": state.history, "lambda_search": state.lambda_search,
             "config": cfg.to_json(), "digest": cfg.digest()}
     arrays["info"] = np.frombuffer(json.dumps(info).encode(), np.uint8)
+    save_npz(path, arrays)
+
+
+def save_npz(path: str, arrays: dict[str, np.ndarray]) -> None:
+    """np.savez, written atomically (temp file beside `path`, fsync, rename)."""
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     atomic_write(path, buf.getvalue())
@@ -360,12 +366,27 @@ def train(cfg: TrainConfig, *, data: Data | None = None, resume: bool = False, l
         with open(log_path, "a") as f:
             f.write(s + "\n")
 
-    if cfg.threads:
-        try:
-            from threadpoolctl import threadpool_limits
-            threadpool_limits(cfg.threads)
-        except ImportError:  # without threadpoolctl, OPENBLAS_NUM_THREADS decides
-            pass
+    with blas_threads(cfg.threads):
+        return _train(cfg, data, resume, log_line, data_folder, export, t0)
+
+
+@contextlib.contextmanager
+def blas_threads(n: int):
+    """Limit BLAS threads to n (0: leave as is) for the duration; needs threadpoolctl, else
+    OPENBLAS_NUM_THREADS decides."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        threadpool_limits = None
+    if n and threadpool_limits is not None:
+        with threadpool_limits(n):
+            yield
+    else:
+        yield
+
+
+def _train(cfg: TrainConfig, data: Data | None, resume: bool, log_line, data_folder: str | None,
+           export: bool, t0: float) -> TrainResult:
     data = data or load_data(cfg, data_folder)
     ckpt = os.path.join(cfg.out_dir, CHECKPOINT)
     state = None
@@ -386,7 +407,7 @@ def train(cfg: TrainConfig, *, data: Data | None = None, resume: bool = False, l
     seconds = time.perf_counter() - t0
     log_line(f"done: best validation error {state.best_val_error:.2%} at epoch {state.best_epoch}, "
              f"lambda {state.lam:g}, {seconds:.0f}s this session")
-    np.savez(os.path.join(cfg.out_dir, BEST_NPZ), **to_npz_dict(state.best))
+    save_npz(os.path.join(cfg.out_dir, BEST_NPZ), to_npz_dict(state.best))
     if export and cfg.model_file:
         from .export import export_trained
         res = export_trained(state.best, cfg, state, data_folder=data_folder)
