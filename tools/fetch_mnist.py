@@ -76,6 +76,8 @@ def verified(name: str, data: bytes) -> bytes | None:
 
 
 def atomic_write(path: str, data: bytes) -> None:
+    """Temp file beside `path`, fsync, rename (as edgedigits.modelfile does; repeated here so
+    that this tool runs with the standard library alone, before anything is installed)."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
