@@ -51,6 +51,10 @@ EDGE_MARGIN_PX = 2         # a digit box this close to a frame edge: the number 
 VOTE_WINDOW = 10           # frames remembered (empty frames count, so old readings age out)
 STABLE_FRAMES = 4          # readings of the same length needed to announce
 STABLE_SHARE = 0.75        # of those, the share that must agree on each digit
+# ... and the share of all recent readings that must have that length: while a thin "1" is lost
+# in every other frame, neither length is announced (a number said one digit short is worse
+# than a few more frames of waiting).
+LENGTH_SHARE = 0.60
 STRONG_FRAMES = 7          # readings needed to announce a number one or two digits from one said
 NEAR_DIGITS = 2            # "one or two digits from": edit distance (changed, missed, extra)
 MIN_ALTERNATIVE = 0.02     # alternatives below this averaged probability are dropped
@@ -202,8 +206,8 @@ class DigitVoter:
 
         Readings of the most common length vote; each position's winner is the digit most of
         them read (ties: the larger summed probability). Stable when at least `min_frames`
-        readings have that length and every winner has at least max(min_frames,
-        stable_share * n) of their votes. Per digit, the returned confidence is the averaged
+        readings, and LENGTH_SHARE of all recent readings, have that length, and every winner
+        has at least max(min_frames, stable_share * n) of their votes. Per digit, the returned confidence is the averaged
         probability of the winner (reader probability, 0 where another digit was read), so a
         digit that flickers between frames comes out uncertain.
         """
@@ -217,7 +221,7 @@ class DigitVoter:
         length = next(len(r.digits) for r in reversed(readings) if lengths[len(r.digits)] == best)
         same = [r for r in readings if len(r.digits) == length]
         n = len(same)
-        if n < need:
+        if n < need or n < LENGTH_SHARE * len(readings) - 1e-9:
             return None
         required = max(need, math.ceil(self.stable_share * n - 1e-9))
         digits, confidences, alternatives = [], [], {}

@@ -114,6 +114,18 @@ def test_flicker_is_not_stable_and_length_majority_wins():
     assert voter.consensus().digits == "0612345678"
 
 
+def test_no_announcement_while_the_length_flickers():
+    # A thin "1" lost in some frames: 4 short readings against 3 full ones is no majority.
+    voter = camera.DigitVoter()
+    for d in ("0612345678", "062345678", "062345678", "062345678", "0612345678", "0612345678",
+              "062345678"):
+        voter.add(reading(d))
+    assert voter.consensus() is None
+    for _ in range(3):
+        voter.add(reading("0612345678"))
+    assert voter.consensus().digits == "0612345678"  # now 6 of 10
+
+
 def test_empty_frames_age_readings_out():
     voter = camera.DigitVoter()
     for _ in range(camera.STABLE_FRAMES):
