@@ -88,7 +88,6 @@ def ink_contrast(gray: np.ndarray) -> tuple[np.ndarray, float]:
     # Closing, not just a max filter: the max removes ink, the min that follows puts the edge
     # of a cast shadow back where it was (a max alone would shift it into the dark side).
     bg = cv2.morphologyEx(small, cv2.MORPH_CLOSE, k)
-    bg = cv2.blur(bg, (3, 3))
     bg = cv2.resize(bg, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
     bg = np.maximum(bg, 1)
     g = cv2.GaussianBlur(gray, (0, 0), PRE_BLUR_SIGMA)

@@ -20,6 +20,8 @@ MIN_MARK_H = 6
 MIN_AREA = 8
 # Marks flatter than this (width / height) are rules or underlines, not writing.
 MAX_MARK_ASPECT = 5.0
+# ... unless at least this tall (px): digits joined by an underline or a box line.
+FLAT_WRITING_MIN_H = 16
 # Marks taller than this fraction of the image are not handwriting of a phone number.
 MAX_MARK_H_FRAC = 0.95
 # Linking: vertical overlap (of the shorter mark), horizontal gap (in heights of the taller),
@@ -63,7 +65,9 @@ def find_lines(stats: np.ndarray, image_shape: tuple[int, int]) -> list[Line]:
     """Lines from cv2.connectedComponentsWithStats stats (row 0 is background), best first."""
     x, y, w, h, area = (stats[1:, k].astype(np.float64) for k in range(5))
     labels = np.arange(1, len(stats))
-    big = (h >= MIN_MARK_H) & (area >= MIN_AREA) & (w <= MAX_MARK_ASPECT * h) & \
+    # Flat marks are rules or underlines, unless tall: then writing joined by an underline.
+    big = (h >= MIN_MARK_H) & (area >= MIN_AREA) & \
+        ((w <= MAX_MARK_ASPECT * h) | (h >= FLAT_WRITING_MIN_H)) & \
         (h <= MAX_MARK_H_FRAC * image_shape[0])
     idx = np.flatnonzero(big)
     if idx.size == 0:

@@ -8,11 +8,14 @@
    result is still digit-shaped.
 3. Separators are recognised from shape: short marks (- . , +), thin slanted strokes (/), tall
    curved thin strokes (( )). They are kept as separators (they split the digits into groups).
-4. Touching digits: a glyph wider than SPLIT_MIN_W x H gets split hypotheses at the deepest
-   valleys of its column ink profile (into 2, and 3 if wide enough). Every glyph and every piece
-   of every hypothesis is classified in one batch; a confident glyph of plausible width stays
+4. Touching digits: a glyph wider than SPLIT_MIN_W x H is over-segmented at the deepest
+   valleys of its column ink profile; every run of pieces that could be one digit is a
+   candidate, and the best path through the cuts is found by dynamic programming (any number
+   of touching digits). Every glyph and every piece
+   of every hypothesis is classified in one batch; a confident glyph of usual shape stays
    whole, otherwise each keeps the hypothesis with the best summed log-probability of its
-   pieces, with penalties for a whole glyph far too wide and for pieces too short or too many.
+   pieces plus a shape prior (how often MNIST writes that digit that wide for its height), with
+   penalties for a whole glyph far too wide and for pieces too short or too many.
 5. Low-confidence marks that are also small are rejected as not digits.
 """
 from __future__ import annotations
@@ -23,7 +26,7 @@ import cv2
 import numpy as np
 
 from .classify import classify
-from .normalize import normalize
+from .normalize import normalize, stroke_width
 
 # All sizes are in units of the line height H (median height of its digit-sized marks).
 SPECK_AREA = 0.006          # x H^2: smaller components are specks
@@ -61,9 +64,10 @@ PLUS_MIN = 0.25
 PLUS_MAX = 0.8
 PLUS_MAX_CORNERS = 0.08
 SPLIT_MIN_W = 0.95          # glyphs wider than this may be two or three touching digits
-SPLIT3_MIN_W = 1.7
 SPLIT_MIN_PIECE_W = 0.18    # a piece of a split is at least this wide
-SPLIT_CUTS = 4              # candidate cut columns tried per split point
+SPLIT_CUTS = 5              # at most this many candidate cuts per H of glyph width
+SPLIT_MAX_PIECE_W = 1.3     # a piece wider than this x H is not one digit
+CUT_INK_PENALTY = 1.0       # log-prob per stroke width of ink cut beyond one stroke
 WHOLE_SURE_P = 0.9          # a whole glyph this confident and at most WHOLE_SURE_W x H wide
 WHOLE_SURE_W = 1.15         # is kept whole whatever its pieces score
 SPLIT_MIN_PIECE_H = 0.55    # a piece shorter than this x H is unlikely to be a digit ...
@@ -71,6 +75,23 @@ SHORT_PIECE_PENALTY = 3.0   # ... and costs this much log-probability
 WIDE_PENALTY = 2.0          # log-prob penalty per H of width beyond WIDE_FREE
 WIDE_FREE = 1.0
 SPLIT_PENALTY = 0.5         # per extra piece: prefer the whole glyph when scores are close
+# log P(width/height bin | digit) / P(modal bin | digit) on MNIST's first 50,000 training digits
+# (ink bounding box), bins split at ASPECT_EDGES. A "6" 1.3x as wide as tall is rare (e^-6.8):
+# more likely two touching digits, whatever the classifier says of the whole.
+ASPECT_EDGES = np.array([0.3, 0.45, 0.6, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5])
+ASPECT_LOG_PRIOR = np.array([
+    [-7.4, -6.7, -3.6, -1.2, -0.4, -0.4, 0.0, -1.2, -2.0, -4.6],
+    [-0.9, 0.0, -0.7, -0.7, -1.6, -2.7, -3.2, -5.6, -6.1, -7.7],
+    [-7.4, -6.7, -3.8, -1.3, -0.6, -0.6, 0.0, -1.2, -1.5, -3.2],
+    [-7.3, -4.0, -2.2, -0.2, 0.0, -0.4, -0.4, -2.2, -3.1, -6.6],
+    [-7.2, -5.0, -2.0, 0.0, -0.0, -0.4, -0.4, -2.1, -3.1, -7.2],
+    [-7.1, -6.0, -2.6, -0.7, -0.4, -0.6, 0.0, -0.8, -0.8, -2.6],
+    [-7.5, -4.0, -1.5, 0.0, -0.2, -0.9, -1.3, -3.4, -4.0, -6.8],
+    [-7.4, -4.9, -1.9, -0.0, 0.0, -0.6, -0.7, -2.4, -3.2, -5.1],
+    [-7.3, -4.2, -1.7, 0.0, -0.2, -0.6, -0.7, -2.5, -3.3, -5.7],
+    [-7.8, -3.7, -1.4, 0.0, -0.6, -1.6, -2.2, -4.6, -5.4, -7.1]])
+ASPECT_MODE = ASPECT_LOG_PRIOR.argmax(1)
+ASPECT_WEIGHT = 0.5         # how much of it: synthetic and real writing slants wider than MNIST
 REJECT_P = 0.25             # a mark below this probability ...
 REJECT_MAX_H = 0.6          # ... and shorter than this x H is not a digit (MNIST has small digits)
 
@@ -83,6 +104,20 @@ class Glyph:
     kind: str
     logp: np.ndarray | None = None     # (10,) log-probabilities for digits
     patch: np.ndarray | None = None    # (28, 28) uint8 as classified
+
+
+def _aspect_prior(lp: np.ndarray, patch: np.ndarray) -> float:
+    """log P(this width/height | the class read) relative to the class's usual shape, for
+    shapes wider than usual only (narrow pieces come from cuts and pens as much as writers).
+    Measured on the normalised patch, whose stroke width is MNIST's, as the table was."""
+    k = int(lp.argmax())
+    ink = patch > 0
+    rows, cols = np.flatnonzero(ink.any(1)), np.flatnonzero(ink.any(0))
+    if rows.size == 0:
+        return 0.0
+    aspect = (cols[-1] - cols[0] + 1) / (rows[-1] - rows[0] + 1)
+    b = int(np.searchsorted(ASPECT_EDGES, aspect, side="right"))
+    return ASPECT_WEIGHT * float(ASPECT_LOG_PRIOR[k, b]) if b > ASPECT_MODE[k] else 0.0
 
 
 def _components(mask: np.ndarray):
@@ -175,19 +210,20 @@ def _shape_kind(m: np.ndarray, H: float) -> str:
     return "digit"
 
 
-def _cut_candidates(profile: np.ndarray, lo: int, hi: int) -> list[int]:
-    """Up to SPLIT_CUTS columns in [lo, hi) with the least ink, local minima first."""
-    if hi <= lo:
-        return []
+def _cut_candidates(profile: np.ndarray, minw: int) -> list[int]:
+    """Columns where touching digits may be cut: the deepest local minima of the column ink
+    profile, at least `minw` from either end and from each other, at most SPLIT_CUTS per H."""
+    n = len(profile)
     p = np.convolve(profile.astype(np.float32), [0.25, 0.5, 0.25], mode="same")
-    order = lo + np.argsort(p[lo:hi], kind="stable")
+    inner = np.arange(max(1, minw), n - max(1, minw))
+    if inner.size == 0:
+        return []
+    local = inner[(p[inner] <= p[inner - 1]) & (p[inner] <= p[inner + 1])]
     cuts: list[int] = []
-    for c in order:
-        if all(abs(int(c) - d) >= 3 for d in cuts):
+    for c in local[np.argsort(p[local], kind="stable")]:
+        if all(abs(int(c) - d) >= minw for d in cuts):
             cuts.append(int(c))
-        if len(cuts) == SPLIT_CUTS:
-            break
-    return cuts
+    return sorted(cuts)
 
 
 def _tight(m: np.ndarray):
@@ -195,6 +231,34 @@ def _tight(m: np.ndarray):
     if ys.size == 0:
         return None
     return ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+
+
+def _best_split(option, best_lp: np.ndarray, logp: np.ndarray, patches: list, H: float):
+    """The best way through the cut points (Viterbi): each piece scores its log-probability
+    plus shape prior and penalties (a separator piece scores 0); returns (score, pieces)."""
+    cost, pieces = option
+    n_nodes = len(cost) - 1
+    best = np.full(n_nodes + 1, -np.inf)
+    best[0] = 0.0
+    back: list = [None] * (n_nodes + 1)
+    for i, j, pb, k, kind in sorted(pieces, key=lambda t: t[1]):
+        if not np.isfinite(best[i]):
+            continue
+        sc = -SPLIT_PENALTY - cost[j]
+        if k >= 0:
+            sc += best_lp[k] + _aspect_prior(logp[k], patches[k])
+            sc -= SHORT_PIECE_PENALTY if pb[3] < SPLIT_MIN_PIECE_H * H else 0.0
+        if best[i] + sc > best[j]:
+            best[j] = best[i] + sc
+            back[j] = (i, (pb, k, kind))
+    if back[n_nodes] is None:
+        return -np.inf, []
+    out, node = [], n_nodes
+    while node:
+        node, piece = back[node]
+        out.append(piece)
+    # the first piece pays no split penalty: the whole glyph pays none either
+    return float(best[n_nodes] + SPLIT_PENALTY), out[::-1]
 
 
 def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: float,
@@ -265,37 +329,38 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
         options = [(-WIDE_PENALTY * max(0.0, gw / H - WIDE_FREE), [(box, len(patches), kind)])]
         patches.append(normalize(gi, gm))
         if gw > SPLIT_MIN_W * H:
-            prof = gm.sum(0)
-            minw = int(SPLIT_MIN_PIECE_W * H)
-            cutsets = [[c] for c in _cut_candidates(prof, max(minw, int(0.2 * gw)),
-                                                     min(gw - minw, int(0.8 * gw)))]
-            if gw > SPLIT3_MIN_W * H:
-                a = _cut_candidates(prof, max(minw, int(0.2 * gw)), int(0.45 * gw))[:2]
-                b = _cut_candidates(prof, int(0.55 * gw), min(gw - minw, int(0.8 * gw)))[:2]
-                cutsets += [[ca, cb] for ca in a for cb in b if cb - ca >= minw]
-            for cuts in cutsets:
-                edges = [0] + cuts + [gw]
-                pieces = []
-                for a0, a1 in zip(edges[:-1], edges[1:]):
-                    t = _tight(gm[:, a0:a1])
-                    if t is None or (t[3] - t[2]) < minw:
-                        pieces = []
+            # Over-segment at the profile's valleys; every run of pieces between two cuts that
+            # could be one digit is a candidate, scored after the batch by dynamic programming.
+            minw = max(2, int(SPLIT_MIN_PIECE_W * H))
+            cuts = [0] + _cut_candidates(gm.sum(0), minw)[:int(SPLIT_CUTS * gw / H)] + [gw]
+            pieces = []
+            for i in range(len(cuts) - 1):
+                for j in range(i + 1, len(cuts)):
+                    if (i, j) == (0, len(cuts) - 1):
+                        continue  # the whole glyph is option 0 already
+                    if cuts[j] - cuts[i] > SPLIT_MAX_PIECE_W * H:
                         break
+                    t = _tight(gm[:, cuts[i]:cuts[j]])
+                    if t is None:
+                        continue
                     py0, py1, px0, px1 = t
+                    a0 = cuts[i]
                     sl = (slice(py0, py1), slice(a0 + px0, a0 + px1))
                     pb = (int(gx0 + a0 + px0), int(gy0 + py0), int(px1 - px0), int(py1 - py0))
                     # A piece may be a separator touching a digit (a dash written into a 9).
                     pk = _shape_kind(gm[sl], H)
                     if pk == "digit":
-                        pieces.append((pb, len(patches), pk))
+                        pieces.append((i, j, pb, len(patches), pk))
                         patches.append(normalize(gi[sl], gm[sl]))
                     else:
-                        pieces.append((pb, -1, pk))
-                if not pieces:
-                    continue
-                short = sum(pb[3] < SPLIT_MIN_PIECE_H * H for pb, j, _ in pieces if j >= 0)
-                options.append((-SPLIT_PENALTY * (len(pieces) - 1) - SHORT_PIECE_PENALTY * short,
-                                pieces))
+                        pieces.append((i, j, pb, -1, pk))
+            if pieces:
+                # Touching digits join through about one stroke; cutting through more costs.
+                sw = max(stroke_width(gm), 1.0)
+                prof = gm.sum(0)
+                cost = [0.0] + [CUT_INK_PENALTY * max(0.0, float(prof[c]) / sw - 1.0)
+                                for c in cuts[1:-1]] + [0.0]
+                options.append((cost, pieces))
         hyps.append(options)
     if not patches:
         return [g for g in glyphs]
@@ -315,11 +380,15 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
             out.append(g)
             continue
         whole_box, whole_j, _ = options[0][1][0]
-        if best_lp[whole_j] >= np.log(WHOLE_SURE_P) and whole_box[2] <= WHOLE_SURE_W * H:
-            pieces = options[0][1]  # a confident digit of plausible width: no split
-        else:
-            _, pieces = max(options, key=lambda o: o[0] + sum(best_lp[j] for _, j, _ in o[1]
-                                                               if j >= 0))
+        whole_prior = _aspect_prior(logp[whole_j], patches[whole_j])
+        whole_score = options[0][0] + best_lp[whole_j] + whole_prior
+        pieces = options[0][1]
+        sure = best_lp[whole_j] >= np.log(WHOLE_SURE_P) and whole_box[2] <= WHOLE_SURE_W * H \
+            and whole_prior > -1.0  # a confident digit of usual shape: no split
+        if len(options) > 1 and not sure:
+            split_score, split = _best_split(options[1], best_lp, logp, patches, H)
+            if split_score > whole_score:
+                pieces = split
         for pb, j, kind in pieces:
             if j < 0:
                 out.append(Glyph(pb, kind))
