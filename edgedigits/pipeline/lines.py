@@ -104,6 +104,14 @@ def find_lines(stats: np.ndarray, image_shape: tuple[int, int]) -> list[Line]:
         g = BAND_GROW * med
         inside = candidates & ~taken & (cy >= ly0 - g) & (cy <= ly1 + g) & \
             (cx >= lx0 - med) & (cx <= lx1 + med) & (h <= 1.5 * med)
+        # ... and in the band of the line where it is (its nearest members), not merely in the
+        # band of a long tilted line: a smaller line written just above stays out.
+        cand = np.flatnonzero(inside)
+        if cand.size:
+            near = np.argsort(np.abs(cx[cand, None] - cx[None, mem]), axis=1)[:, :2]
+            top = y[mem][near].min(1) - g
+            bot = (y[mem] + h[mem])[near].max(1) + g
+            inside[cand[(cy[cand] < top) | (cy[cand] > bot)]] = False
         inside[mem] = True
         allm = np.flatnonzero(inside)
         taken[allm] = True
