@@ -328,11 +328,12 @@ def test_number_cut_off_at_the_edge(pick):
 
 # ---- end to end ----------------------------------------------------------------------------
 
-# Floors on 30 generated photos (seed fixed). The placeholder model reads MNIST with ~92%
-# digit accuracy, so absolute floors are loose; the segmentation is held to what the same model
-# reads from the TRUE digit boxes.
+# Floors on 30 generated photos (seed fixed), with the shipped model (mlp-800-200 reads 77%
+# of these numbers exactly and 96.5% of their digits; from the TRUE boxes, 90% and 99.0%).
+# Segmentation is also held to what the same model reads from the true digit boxes.
 E2E_PHOTOS = 30
-E2E_MIN_DIGIT_ACC = 0.78
+E2E_MIN_EXACT = 0.6
+E2E_MIN_DIGIT_ACC = 0.93
 E2E_MIN_RATIO = 0.85
 
 
@@ -346,6 +347,7 @@ def test_end_to_end_on_generated_photos(model, mnist_test):
         ceil.append(bench_reader.ceiling_digits(ph, model))
     exact, digits = bench_reader.score(truths, reads)
     c_exact, c_digits = bench_reader.score(truths, ceil)
+    assert exact >= E2E_MIN_EXACT, (exact, c_exact)
     assert digits >= E2E_MIN_DIGIT_ACC, (digits, c_digits)
-    assert digits >= E2E_MIN_RATIO * c_digits
+    assert digits >= 0.95 * c_digits
     assert exact >= E2E_MIN_RATIO * c_exact - 0.05, (exact, c_exact)
