@@ -17,7 +17,7 @@ for m in "$@"; do MODELS+=("$(realpath "$m")"); done
 cd "$ROOT/csrc"
 B=build/count
 mkdir -p $B
-N=2 # qemu: N * 4 forward passes per count, divided out
+N=2 # forward passes per count (divided out); 8 for the batch counts
 
 if [ ${#MODELS[@]} -eq 0 ]; then
     ${PYTHON:-python3} - "$B/random-784-800-10.edm" <<'EOF'
@@ -63,10 +63,11 @@ dfilter() { # nm binary
 }
 
 qemu_count() { # qemu cpu nm binary model kernel [--count-batch]
-    local n mode=${7:---count}
+    local n mode=${7:---count} digits=$N
+    [ "$mode" = --count-batch ] && digits=8 # two groups of ED_BATCH_LANES
     n=$(EDGEDIGITS_KERNEL=$6 $1 -cpu "$2" -singlestep -d exec,nochain -dfilter "$(dfilter "$3" "$4")" \
-        -D /dev/stderr "$4" "$5" "$mode" $((N * 4)) 2>&1 >/dev/null | grep -c '^Trace')
-    echo $((n / N / 4))
+        -D /dev/stderr "$4" "$5" "$mode" $digits 2>&1 >/dev/null | grep -c '^Trace')
+    echo $((n / digits))
 }
 
 printf '%-22s %-8s %-9s %14s  %s\n' model arch kernel "instr/digit" method
