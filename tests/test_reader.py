@@ -7,8 +7,6 @@ drawn apart.
 """
 from __future__ import annotations
 
-import os
-
 import cv2
 import numpy as np
 import pytest

@@ -1,7 +1,8 @@
 """Reader benchmark: photos of handwritten phone numbers -> digits, against Tesseract 5.
 
-    python tools/bench.py reader [--n 500] [--n-hard 200] [--seed 2026] [--model default|logreg|PATH]
-                                 [--tesseract-n N] [--no-tesseract] [--no-load-digits]
+    python tools/bench.py reader [--n 500] [--n-hard 200] [--seed 2026]
+                                 [--model default|logreg|PATH] [--tesseract-n N]
+                                 [--no-tesseract] [--no-load-digits]
     python tools/bench.py reader --tune-uncertain 150   # choose UNCERTAIN_BELOW (validation)
 
 On --n normal and --n-hard hard synthetic photos (tools/synth_photos.py, MNIST TEST digits,
@@ -252,7 +253,8 @@ def huge_photo_bench(tmp: str, seed: int) -> str:
     if out.returncode != 0:
         return f"108 MP JPEG: failed: {out.stderr.strip()[-200:]}"
     wall, cpu, peak, base, digits = out.stdout.split()
-    return (f"108 MP JPEG ({len(enc) / 1e6:.1f} MB): {float(wall):.0f} ms wall, {float(cpu):.0f} ms "
+    return (f"108 MP JPEG ({len(enc) / 1e6:.1f} MB): {float(wall):.0f} ms wall, "
+            f"{float(cpu):.0f} ms "
             f"CPU, peak RSS {float(peak):.0f} MB (after a 1280x960 photo: {float(base):.0f} MB); "
             f"read {digits or '-'} for {ph.digits}")
 

@@ -62,7 +62,7 @@ class Photo:
 
 
 def mnist_dir() -> str:
-    """Where the MNIST IDX files are: $EDGEDIGITS_DATA, else ../shared/data/mnist beside the repo."""
+    """The MNIST IDX folder: $EDGEDIGITS_DATA, else ../shared/data/mnist beside the repo."""
     env = os.environ.get("EDGEDIGITS_DATA")
     if env:
         return env
@@ -113,7 +113,8 @@ def _digit_alpha(img28: np.ndarray, height: float, pen: float, angle: float,
     if delta > 0:
         mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * delta + 1,) * 2))
     elif delta < 0:
-        eroded = cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (-2 * delta + 1,) * 2))
+        k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (-2 * delta + 1,) * 2)
+        eroded = cv2.erode(mask, k)
         mask = eroded if eroded.sum() > 0.3 * mask.sum() else mask
     alpha = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.7)
     h, w = alpha.shape
@@ -282,7 +283,8 @@ def make_photo(rng: np.random.Generator, hard: bool = False, split: str = "test"
     if hard and rng.random() < 0.6:  # a smaller second line: the reader must pick the big one
         t2 = "".join(str(int(rng.integers(10))) for _ in range(int(rng.integers(3, 7))))
         l2, _, _ = _render_line(t2, height * rng.uniform(0.35, 0.5), hard, split, rng)
-        y2 = oy - l2.shape[0] - int(0.3 * height) if oy > PHOTO_H // 2 else oy + lh + int(0.3 * height)
+        space = int(0.3 * height)
+        y2 = oy - l2.shape[0] - space if oy > PHOTO_H // 2 else oy + lh + space
         x2 = int(rng.uniform(0.12 * PHOTO_W, max(0.12 * PHOTO_W + 1, PHOTO_W * 0.88 - l2.shape[1])))
         if 0 <= y2 and y2 + l2.shape[0] <= PHOTO_H and x2 + l2.shape[1] <= PHOTO_W:
             region = alpha[y2: y2 + l2.shape[0], x2: x2 + l2.shape[1]]
@@ -304,7 +306,8 @@ def make_photo(rng: np.random.Generator, hard: bool = False, split: str = "test"
     a = (alpha * strength)[..., None]
     page = page * (1 - a) + ink.astype(np.float32) * a
     hom = _homography(rng, hard)
-    photo = cv2.warpPerspective(page, hom, (PHOTO_W, PHOTO_H), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+    photo = cv2.warpPerspective(page, hom, (PHOTO_W, PHOTO_H),
+                                flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                 borderMode=cv2.BORDER_REFLECT)
     photo *= _lighting(rng, hard)[..., None]
     # Defocus relative to the writing's size: a person could still read every photo.

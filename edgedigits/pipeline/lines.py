@@ -5,7 +5,8 @@ linked when they overlap vertically by at least LINK_V_OVERLAP of the shorter on
 LINK_H_GAP line heights apart horizontally and have comparable heights; linked components form a
 line (union-find). Lines are then taken in order of prominence, and each absorbs the smaller
 marks (dots, dashes, commas, broken-off pieces) whose centre lies in its band, even those that
-had formed lines of their own. A line's prominence is the sum of squared heights of its digit-sized members: a few large
+had formed lines of their own. A line's prominence is the sum of squared heights of its
+digit-sized members: a few large
 digits beat a long line of small print, and one big blot does not beat a number.
 """
 from __future__ import annotations

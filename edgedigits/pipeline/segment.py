@@ -156,7 +156,8 @@ def _is_plus(m: np.ndarray, H: float) -> bool:
         return False
     r0, r1, c0, c1 = int(0.3 * h), int(np.ceil(0.7 * h)), int(0.3 * w), int(np.ceil(0.7 * w))
     total = float(m.sum())
-    corners = total - float(m[r0:r1].sum()) - float(m[:, c0:c1].sum()) + float(m[r0:r1, c0:c1].sum())
+    middle = float(m[r0:r1].sum()) + float(m[:, c0:c1].sum()) - float(m[r0:r1, c0:c1].sum())
+    corners = total - middle
     span_x = np.flatnonzero(m[r0:r1].any(0))
     span_y = np.flatnonzero(m[:, c0:c1].any(1))
     return bool(corners <= PLUS_MAX_CORNERS * total and span_x.size and span_y.size
