@@ -349,3 +349,17 @@ def test_end_to_end_on_generated_photos(model, mnist_test):
     assert digits >= E2E_MIN_DIGIT_ACC, (digits, c_digits)
     assert digits >= 0.95 * c_digits
     assert exact >= E2E_MIN_RATIO * c_exact - 0.05, (exact, c_exact)
+
+
+def test_cut_patches_labels_match_the_photo(model, mnist_train):
+    import cut_patches
+    import synth_photos
+    images, labels = mnist_train
+    rng = np.random.default_rng(0)
+    photo = synth_photos.make_photo(rng, split="train-fit")
+    cut = cut_patches.cut(photo, model)
+    assert len(cut) >= len(photo.digits) - 2
+    for patch, label, idx in cut:
+        assert patch.shape == (28, 28) and patch.dtype == np.uint8
+        assert idx < synth_photos.TRAIN_FIT and int(labels[idx]) == label
+        assert str(label) in photo.digits
