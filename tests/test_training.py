@@ -114,10 +114,43 @@ def test_extra_patches_are_mixed_into_training(tmp_path, mnist_dir):
     assert "2000 train + 600 extra digits" in lines[0]
 
 
+def test_init_starts_from_saved_float_parameters(tmp_path, small_data):
+    """[train] init: a run continues from a best.npz (or a checkpoint's best), not from random."""
+    first = train.train(tiny(tmp_path / "a", epochs=1), data=small_data, log=quiet)
+    best = os.path.join(first.config.out_dir, train.BEST_NPZ)
+    zero_lr = tiny(tmp_path / "b", epochs=1, init=best, lr=0.0, lr_final=0.0, schedule="constant",
+                   warmup_epochs=0)
+    kept = train.train(zero_lr, data=small_data, log=quiet).state.model
+    for p, q in zip(first.model.params(), kept.params()):  # lr 0: exactly the saved parameters
+        np.testing.assert_array_equal(p, q)
+    # fine-tuning from the saved parameters starts where they were, and is deterministic
+    tuned = [train.train(tiny(tmp_path / d, epochs=1, init=best, lr=0.05), data=small_data, log=quiet)
+             for d in ("c", "d")]
+    assert tuned[0].state.history[0]["val_error"] <= first.state.history[-1]["val_error"] + 0.02
+    for p, q in zip(tuned[0].model.params(), tuned[1].model.params()):
+        np.testing.assert_array_equal(p, q)
+    ckpt = tiny(tmp_path / "e", epochs=1, init=os.path.join(first.config.out_dir, train.CHECKPOINT))
+    np.testing.assert_array_equal(train.load_init(ckpt).weights[0], first.model.weights[0])
+    with pytest.raises(ValueError, match="hidden layers"):
+        train.load_init(tiny(tmp_path / "f", hidden=(16,), init=best))
+
+
+def test_overrides_may_name_their_section(tmp_path):
+    path = os.path.join(ROOT, "training", "configs", "reader.toml")
+    cfg = train.load_config(path, {"data.extra": "x.npz", "epochs": 3, "augment.rotate_deg": 2.0})
+    assert (cfg.extra, cfg.epochs, cfg.augment_settings.rotate_deg) == ("x.npz", 3, 2.0)
+    assert cfg.init and cfg.extra != train.load_config(path).extra
+    with pytest.raises(ValueError, match="nonsense"):
+        train.load_config(path, {"data.nonsense": 1})
+
+
 def test_config_files_load_and_reject_unknown_settings(tmp_path):
     for name in ("default.toml", "logreg.toml"):
         cfg = train.load_config(os.path.join(ROOT, "training", "configs", name))
         assert cfg.model_file.startswith("edgedigits/models/")
+    reader = train.load_config(os.path.join(ROOT, "training", "configs", "reader.toml"))
+    assert reader.init and reader.hidden == train.load_config(
+        os.path.join(ROOT, "training", "configs", "default.toml")).hidden
     bad = tmp_path / "bad.toml"
     bad.write_text("[train]\nlearning_rate = 0.1\n")
     with pytest.raises(ValueError, match="learning_rate"):

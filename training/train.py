@@ -11,6 +11,10 @@ lambda is chosen on the validation split when the config gives `lambda_grid` (sh
 value, best validation error wins; ties by validation log-likelihood). Early stopping keeps the
 parameters with the best validation error and stops after `patience` epochs without a new best.
 
+Fine-tuning: `init = "runs/default/best.npz"` (or a checkpoint: its best parameters) starts from
+saved float parameters of the same shape instead of a random init (training/configs/reader.toml).
+Overrides may name their section: `--set data.extra='"patches.npz"'` or `--set extra=...`.
+
 Determinism: all randomness comes from np.random.default_rng((seed, stream, epoch)), so epoch e
 shuffles and distorts the same way whether or not the run was resumed. Each epoch's distorted
 training set is made in a background thread while the previous epoch trains. After every epoch
@@ -32,10 +36,10 @@ import math
 import os
 import sys
 import time
-import tomllib
 from dataclasses import dataclass, field
 
 import numpy as np
+import tomllib
 
 from edgedigits.modelfile import _atomic_write as atomic_write
 
@@ -79,6 +83,7 @@ class TrainConfig:
     augment_settings: aug.AugmentConfig = field(default_factory=aug.AugmentConfig)
     extra: str = ""  # .npz of extra patches (uint8 images (N, 28, 28), labels (N,)); "" = none
     extra_repeat: int = 1  # copies of the extra patches per epoch
+    init: str = ""  # start from these float parameters (best.npz, or a checkpoint's best); "" = random
     out_dir: str = "runs/default"
     model_file: str = ""  # exported int8 model; "" = none
     c_header: str = ""  # C header of the model; "" = none
@@ -114,7 +119,16 @@ def load_config(path: str, overrides: dict | None = None) -> TrainConfig:
     augment_doc = dict(doc.get("augment", {}))
     if "enabled" in augment_doc:
         flat["augment"] = bool(augment_doc.pop("enabled"))
-    flat.update(overrides or {})
+    for key, value in (overrides or {}).items():
+        section, dot, name = key.partition(".")  # "data.extra" or "extra"
+        if dot and section == "augment" and name != "enabled":
+            augment_doc[name] = value
+        elif dot and section == "augment":
+            flat["augment"] = bool(value)
+        elif dot and section in SECTIONS:
+            flat[name] = value
+        else:
+            flat[key] = value
     names = {f.name for f in dataclasses.fields(TrainConfig)}
     bad = set(flat) - names
     if bad:
@@ -164,7 +178,7 @@ def load_data(cfg: TrainConfig, folder: str | None = None) -> Data:
     nv = cfg.valid_subset or len(valid)
     images, labels = train.images[:n], train.labels[:n]
     if cfg.extra:
-        extra = mnist.load_extra(cfg.extra)
+        extra = mnist.load_extra(os.path.expanduser(cfg.extra))
         extra_images = np.concatenate([extra.images] * cfg.extra_repeat)
         extra_labels = np.concatenate([extra.labels] * cfg.extra_repeat)
     else:
@@ -286,8 +300,21 @@ def sgd_epoch(cfg: TrainConfig, state: State, x_u8: np.ndarray, t: np.ndarray, n
     return total_ll / max(n, 1)
 
 
+def load_init(cfg: TrainConfig) -> Mlp:
+    """The float parameters named by cfg.init (a best.npz or a checkpoint: its best), for fine-tuning."""
+    from .export import load_float
+    model, _ = load_float(os.path.expanduser(cfg.init))
+    if model.hidden != tuple(cfg.hidden):
+        raise ValueError(f"{cfg.init}: hidden layers {model.hidden}, but the config says {tuple(cfg.hidden)}")
+    return model.astype(np.dtype(cfg.dtype))
+
+
 def new_state(cfg: TrainConfig, lam: float) -> State:
-    model = init_mlp(cfg.hidden, np.random.default_rng((cfg.seed, STREAM_INIT)), np.dtype(cfg.dtype), cfg.init_gain)
+    if cfg.init:
+        model = load_init(cfg)
+    else:
+        model = init_mlp(cfg.hidden, np.random.default_rng((cfg.seed, STREAM_INIT)), np.dtype(cfg.dtype),
+                         cfg.init_gain)
     return State(model, [np.zeros_like(p) for p in model.params()], model.copy(), lam)
 
 
@@ -398,6 +425,7 @@ def _train(cfg: TrainConfig, data: Data | None, resume: bool, log_line, data_fol
         log_line(f"resumed from {ckpt} after epoch {state.epoch}")
     if state is None:
         log_line(f"training {cfg.name}: layers {(784, *cfg.hidden, 10)}, {cfg.method}, "
+                 + (f"from {cfg.init}, " if cfg.init else "") +
                  f"{len(data.train_labels)} train + {len(data.extra_labels)} extra digits, "
                  f"{len(data.valid_t)} validation, config {cfg.digest()}")
         lam, search = (choose_lambda(cfg, data, log_line) if cfg.lambda_grid else (cfg.lam, []))
