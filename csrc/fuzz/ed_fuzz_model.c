@@ -9,12 +9,17 @@
  * field and bit 1 recomputes the CRC before loading, letting it reach the layer and parameter
  * validation and the forward pass. When a blob loads, the forward pass runs on an image taken
  * from the input with every kernel this CPU supports, and all kernels must agree bit for bit
- * (differential check) and give a prediction in range; anything else aborts.
+ * (differential check) and give a prediction in range; then a batch of BATCH images through
+ * ed_forward_batch_u8 with the batch scratch (4 digits per pass over the weights where the
+ * kernel has a batched form) must give, image by image, the single-image logits; anything else
+ * aborts.
  */
 #include "../ed_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#define BATCH 5 /* one group of ED_BATCH_LANES and one image alone */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -29,7 +34,9 @@ static void put_u32(uint8_t *p, uint32_t v)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     uint8_t *blob, *scratch;
-    uint8_t x[ED_INPUT_SIZE];
+    static uint8_t xb[BATCH * ED_INPUT_SIZE];
+    static int32_t single[BATCH * ED_MAX_CLASSES], batch[BATCH * ED_MAX_CLASSES];
+    uint8_t *x = xb;
     int32_t logits[ED_MAX_CLASSES], first[ED_MAX_CLASSES], pred;
     ed_model model;
     size_t len, i, need;
@@ -57,15 +64,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(blob);
         return 0;
     }
-    /* the image: the input's last bytes, repeated */
-    for (i = 0; i < ED_INPUT_SIZE; i++) {
-        x[i] = data[(i * 7u) % size];
+    /* the images: bytes of the input, taken with different strides */
+    for (i = 0; i < BATCH * ED_INPUT_SIZE; i++) {
+        xb[i] = data[(i * (7u + 2u * (i / ED_INPUT_SIZE))) % size];
     }
     need = ed_scratch_size(&model);
     if (need > 2u * ED_MAX_WIDTH || model.n_classes == 0u || model.n_classes > ED_MAX_CLASSES) {
         abort();
     }
-    scratch = malloc(need + 1u);
+    scratch = malloc(ed_batch_scratch_size(&model) + 1u);
     if (scratch == NULL) {
         free(blob);
         return 0;
@@ -84,6 +91,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             have_first = 1;
         } else if (memcmp(first, logits, model.n_classes * sizeof logits[0]) != 0) {
             abort(); /* a kernel disagrees with the portable loop */
+        }
+        for (i = 0; i < BATCH; i++) {
+            if (ed_forward_u8(&model, xb + i * ED_INPUT_SIZE, single + i * model.n_classes, NULL,
+                              NULL, scratch, need) != ED_OK) {
+                abort();
+            }
+        }
+        if (ed_forward_batch_u8(&model, xb, BATCH, ED_INPUT_SIZE, batch, NULL, NULL, scratch,
+                                ed_batch_scratch_size(&model)) != ED_OK ||
+            memcmp(single, batch, BATCH * model.n_classes * sizeof batch[0]) != 0) {
+            abort(); /* the batch path disagrees with one image at a time */
         }
     }
     free(scratch);
