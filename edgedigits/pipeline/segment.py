@@ -16,7 +16,8 @@
    whole, otherwise each keeps the hypothesis with the best summed log-probability of its
    pieces plus a shape prior (how often MNIST writes that digit that wide for its height), with
    penalties for a whole glyph far too wide and for pieces too short or too many.
-5. Low-confidence marks that are also small are rejected as not digits.
+5. Low-confidence marks that are also small, and slivers narrower than SLIVER_MAX_W x H that
+   do not read as a 1, are rejected as not digits.
 """
 from __future__ import annotations
 
@@ -92,6 +93,7 @@ ASPECT_LOG_PRIOR = np.array([
     [-7.8, -3.7, -1.4, 0.0, -0.6, -1.6, -2.2, -4.6, -5.4, -7.1]])
 ASPECT_MODE = ASPECT_LOG_PRIOR.argmax(1)
 ASPECT_WEIGHT = 0.5         # how much of it: synthetic and real writing slants wider than MNIST
+SLIVER_MAX_W = 0.2          # a mark this narrow (x H) is a 1 or a broken-off fragment
 REJECT_P = 0.25             # a mark below this probability ...
 REJECT_MAX_H = 0.6          # ... and shorter than this x H is not a digit (MNIST has small digits)
 
@@ -395,7 +397,8 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
                 out.append(Glyph(pb, kind))
                 continue
             p = float(np.exp(best_lp[j]))
-            if p < REJECT_P and pb[3] < REJECT_MAX_H * H:
+            sliver = pb[2] < SLIVER_MAX_W * H and int(logp[j].argmax()) != 1
+            if (p < REJECT_P and pb[3] < REJECT_MAX_H * H) or sliver:
                 out.append(Glyph(pb, "-" if pb[2] > 1.5 * pb[3] else "."))
             else:
                 out.append(Glyph(pb, "digit", logp[j], patches[j]))
