@@ -45,6 +45,12 @@ TOO_BRIGHT_P1 = 250
 # the variance of the Laplacian of the detection image stays below BLURRY_LAPLACIAN_VAR.
 BLURRY_MIN_INK = 12
 BLURRY_LAPLACIAN_VAR = 4.0
+# An image whose ink mask has at least NOISE_MIN_COMPONENTS components, NOISE_SPECK_SHARE of
+# them under NOISE_SPECK_AREA px, is noise (sensor noise, a textured surface), not writing:
+# generated photos have at most ~50 components; uniform noise has thousands, 70%+ specks.
+NOISE_MIN_COMPONENTS = 150
+NOISE_SPECK_AREA = 20
+NOISE_SPECK_SHARE = 0.6
 # A line touching the image border (within this many detection px) may be cut off.
 EDGE_MARGIN = 2
 # Gaps wider than this x line height separate groups of digits.
@@ -82,6 +88,11 @@ def _analyse(image) -> tuple[_Page | None, str | None]:
     b = _bin.binarize(det)
     _, _, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
         b.mask, 8, cv2.CV_32S, cv2.CCL_GRANA)
+    # Noise, not writing: hundreds of components, most of them a few pixels.
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    if areas.size >= NOISE_MIN_COMPONENTS and \
+            np.mean(areas < NOISE_SPECK_AREA) >= NOISE_SPECK_SHARE:
+        return None, REASON_NO_WRITING
     lines = find_lines(stats, det.shape)
     page = _Page(loaded, det, det_scale, b, lines)
     if not lines:

@@ -363,3 +363,12 @@ def test_cut_patches_labels_match_the_photo(model, mnist_train):
         assert patch.shape == (28, 28) and patch.dtype == np.uint8
         assert idx < synth_photos.TRAIN_FIT and int(labels[idx]) == label
         assert str(label) in photo.digits
+
+
+@pytest.mark.parametrize("shape", [(960, 1280), (100, 150)])
+def test_pure_noise_reads_nothing(shape):
+    rng = np.random.default_rng(0)
+    for img in (rng.integers(0, 256, shape, dtype=np.uint8),
+                np.clip(rng.normal(128, 60, shape), 0, 255).astype(np.uint8)):
+        r = read_number(img)
+        assert r.digits == "" and r.reason == REASON_NO_WRITING
