@@ -55,6 +55,13 @@ NOISE_SPECK_SHARE = 0.6
 EDGE_MARGIN = 2
 # Gaps wider than this x line height separate groups of digits.
 GROUP_GAP = 0.55
+# A line read as more digits than this, or (from PLAUSIBLE_MIN_DIGITS digits on) with more than
+# this share of them uncertain, is texture or noise (a patterned surface, a defocused page), not
+# a number: it is reported as REASON_NO_DIGITS rather than read out as a string of guesses.
+# Phone numbers have at most 15 digits (E.164); cheque amounts and form fields fewer.
+MAX_DIGITS = 24
+MAX_UNCERTAIN_SHARE = 0.5
+PLAUSIBLE_MIN_DIGITS = 4
 # Alternatives for uncertain digits: at most this many, each at least this probable.
 MAX_ALTERNATIVES = 2
 MIN_ALTERNATIVE_P = 0.02
@@ -204,6 +211,9 @@ def _build(glyphs: list[Glyph], H: float, ox: int, oy: int, scale: float) -> Rea
     if not digits:
         return Reading.empty(REASON_NO_DIGITS)
     uncertain = tuple(i for i, c in enumerate(confs) if c < UNCERTAIN_BELOW)
+    if len(digits) > MAX_DIGITS or (len(digits) >= PLAUSIBLE_MIN_DIGITS
+                                    and len(uncertain) > MAX_UNCERTAIN_SHARE * len(digits)):
+        return Reading.empty(REASON_NO_DIGITS)
     return Reading("".join(digits), tuple(groups), tuple(confs), uncertain, alts, tuple(boxes),
                    None)
 
