@@ -220,3 +220,10 @@ def test_init_is_scaled_to_the_width():
         std = float(m.weights[0].std())
         assert std == pytest.approx(1 / np.sqrt(784), rel=0.05)
         assert not m.weights[-1].any()
+
+
+def test_sign_test_of_discordant_pairs():
+    from training.compare_reader import sign_test
+    assert sign_test(0, 0) == 1.0 and sign_test(5, 5) == 1.0
+    assert sign_test(0, 5) == pytest.approx(2 / 32) and sign_test(5, 0) == sign_test(0, 5)
+    assert sign_test(11, 28) == pytest.approx(0.00948, abs=1e-5)
