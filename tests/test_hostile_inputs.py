@@ -56,6 +56,7 @@ TABLE = [
     ("empty bytes", lambda tmp: b"", "error"),
     ("empty file", lambda tmp: (tmp / "e.jpg").write_bytes(b"") or str(tmp / "e.jpg"), "error"),
     ("JPEG header only", lambda tmp: example_bytes()[:200], "error"),
+    ("JPEG declaring 0x0 pixels", lambda tmp: b"\xff\xd8\xff\xc0" + b"\0" * 8, "error"),
     ("1x1", lambda tmp: np.zeros((1, 1), np.uint8), "empty"),
     ("all black", lambda tmp: np.zeros((960, 1280), np.uint8), "empty"),
     ("all white", lambda tmp: np.full((960, 1280), 255, np.uint8), "empty"),

@@ -82,13 +82,13 @@ def decode_bytes(data: bytes) -> Loaded:
     if len(data) == 0:
         raise ImageError("empty input: expected an encoded image (JPEG, PNG, ...)")
     if len(data) > MAX_INPUT_BYTES:
-        raise ImageError(f"encoded image of {len(data)} bytes exceeds {MAX_INPUT_BYTES}")
+        raise ImageError(f"encoded image of {len(data)} bytes: expected at most {MAX_INPUT_BYTES} bytes")
     size = _peek_size(data)
     factor = 1
     if size is not None:
         w, h = size
         if w <= 0 or h <= 0 or w * h > MAX_INPUT_PIXELS:
-            raise ImageError(f"image of {w}x{h} pixels is empty or larger than {MAX_INPUT_PIXELS}")
+            raise ImageError(f"image header says {w}x{h} pixels: expected 1 to {MAX_INPUT_PIXELS:,} pixels")
         while factor < 8 and max(w, h) / (factor * 2) >= WORK_MAX_SIDE:
             factor *= 2
     buf = np.frombuffer(data, np.uint8)
