@@ -24,6 +24,18 @@ static inline int32_t ed_rd_i32(const uint8_t *p)
     return (u & 0x80000000u) ? -(int32_t)(~u) - 1 : (int32_t)u;
 }
 
+/* sum_{i0 <= i < n_in} w[i] * x[i] in int32: the portable dot product, also the scalar tail of
+ * the SIMD kernels past their last full vector. |sum| <= 4096 * 128 * 255 < 2^31. */
+static inline int32_t ed_dot_tail(const int8_t *w, const uint8_t *x, uint32_t i0, uint32_t n_in)
+{
+    int32_t sum = 0;
+    uint32_t i;
+    for (i = i0; i < n_in; i++) {
+        sum += (int32_t)w[i] * (int32_t)x[i];
+    }
+    return sum;
+}
+
 /* Rows processed per block by the forward pass: accumulators live on the stack in blocks
  * of this many, so no caller buffer needs int32 alignment. */
 #define ED_ROW_BLOCK 64u

@@ -57,17 +57,6 @@ static int32_t ed_x_offset(const uint8_t *x, uint32_t n_vec)
     return (int32_t)(ed_hsum_u32(s) * 128u);
 }
 
-/* sum_{i >= i0} w[i] * x[i]: the scalar tail past the last full vector. */
-static int32_t ed_dot_tail(const int8_t *w, const uint8_t *x, uint32_t i0, uint32_t n_in)
-{
-    int32_t sum = 0;
-    uint32_t i;
-    for (i = i0; i < n_in; i++) {
-        sum += (int32_t)w[i] * (int32_t)x[i];
-    }
-    return sum;
-}
-
 /* w ^ 0x80, 16 weights as unsigned bytes */
 #define ED_FLIP(wp) veorq_u8(vreinterpretq_u8_s8(vld1q_s8(wp)), flip)
 

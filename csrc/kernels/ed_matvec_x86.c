@@ -38,17 +38,6 @@ int ed_cpu_has_vnni(void)
            __builtin_cpu_supports("avx512bw") != 0 && __builtin_cpu_supports("avx512vnni") != 0;
 }
 
-/* sum_{i >= i0} w[i] * x[i]: the scalar tail past the last full vector. */
-static int32_t ed_dot_tail(const int8_t *w, const uint8_t *x, uint32_t i0, uint32_t n_in)
-{
-    int32_t sum = 0;
-    uint32_t i;
-    for (i = i0; i < n_in; i++) {
-        sum += (int32_t)w[i] * (int32_t)x[i];
-    }
-    return sum;
-}
-
 /* Lane k of the result is the sum of the eight int32 lanes of the k-th argument. */
 static inline ED_TARGET_AVX2 __m128i ed_hsum4_avx2(__m256i a, __m256i b, __m256i c, __m256i d)
 {
