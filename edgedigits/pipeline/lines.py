@@ -7,7 +7,8 @@ line (union-find). Lines are then taken in order of prominence, and each absorbs
 marks (dots, dashes, commas, broken-off pieces) whose centre lies in its band, even those that
 had formed lines of their own. A line's prominence is the sum of squared heights of its
 digit-sized members: a few large
-digits beat a long line of small print, and one big blot does not beat a number.
+digits beat a long line of small print, and one big blot does not beat a number. A line broken
+by a tilt (neighbours overlapping too little vertically) is joined again along its slope.
 """
 from __future__ import annotations
 
@@ -34,6 +35,14 @@ LINK_H_RATIO = 2.6
 BAND_GROW = 0.25
 # Members at least this fraction of the line's median height count as digit-sized.
 DIGIT_SIZED = 0.6
+# A tilted line breaks where neighbours overlap too little vertically; two lines are joined
+# when the second starts at most JOIN_MAX_GAP heights after the first ends, their heights differ
+# by at most JOIN_H_RATIO, and the first's slope (its members' centres, at most JOIN_MAX_SLOPE)
+# carried to the second's first mark misses its centre by at most JOIN_MAX_DY heights.
+JOIN_MAX_GAP = 2.0
+JOIN_H_RATIO = 1.6
+JOIN_MAX_SLOPE = 0.5
+JOIN_MAX_DY = 0.3
 
 
 @dataclass(frozen=True)
@@ -123,5 +132,60 @@ def find_lines(stats: np.ndarray, image_shape: tuple[int, int]) -> list[Line]:
         score = float((hs_all[hs_all >= DIGIT_SIZED * med] ** 2).sum())
         lines.append(Line(tuple(int(v) for v in labels[allm]), med,
                           (int(x0), int(y0), int(x1 - x0), int(y1 - y0)), score))
+    lines = _join_tilted(lines, x, y, w, h, labels)
     lines.sort(key=lambda ln: -ln.score)
+    return lines
+
+
+def _slope(cx: np.ndarray, cy: np.ndarray) -> float:
+    if cx.size < 2 or np.ptp(cx) <= 0:
+        return 0.0
+    return float(np.clip(np.polyfit(cx, cy, 1)[0], -JOIN_MAX_SLOPE, JOIN_MAX_SLOPE))
+
+
+def _join_tilted(lines: list[Line], x, y, w, h, labels) -> list[Line]:
+    """Join lines that continue each other along a tilt (see JOIN_*)."""
+    pos = {int(lab): i for i, lab in enumerate(labels)}
+    cx, cy = x + w / 2, y + h / 2
+
+    def ends(ln: Line):
+        idx = np.array([pos[m] for m in ln.members])
+        big = idx[h[idx] >= DIGIT_SIZED * ln.height]
+        big = big[np.argsort(cx[big])]
+        return big, _slope(cx[big], cy[big])
+
+    joined = True
+    while joined and len(lines) > 1:
+        joined = False
+        for a in range(len(lines)):
+            for b in range(len(lines)):
+                A, B = lines[a], lines[b]
+                if a == b or max(A.height, B.height) > JOIN_H_RATIO * min(A.height, B.height):
+                    continue
+                ia, sa = ends(A)
+                ib, sb = ends(B)
+                if ia.size == 0 or ib.size == 0:
+                    continue
+                ra, lb = ia[-1], ib[0]  # A's last digit-sized mark, B's first
+                H = max(A.height, B.height)
+                gap = x[lb] - (x[ra] + w[ra])
+                if not (-0.2 * H <= gap <= JOIN_MAX_GAP * H) or cx[lb] <= cx[ra]:
+                    continue
+                dx = cx[lb] - cx[ra]
+                miss = min(abs(cy[ra] + sa * dx - cy[lb]), abs(cy[lb] - sb * dx - cy[ra]))
+                if miss > JOIN_MAX_DY * H:
+                    continue
+                mem = sorted(A.members + B.members, key=lambda m: x[pos[m]])
+                x0, y0 = min(A.box[0], B.box[0]), min(A.box[1], B.box[1])
+                x1 = max(A.box[0] + A.box[2], B.box[0] + B.box[2])
+                y1 = max(A.box[1] + A.box[3], B.box[1] + B.box[3])
+                hs = np.array([h[pos[m]] for m in mem])
+                med = float(np.median(hs[hs >= DIGIT_SIZED * max(A.height, B.height)]))
+                lines[a] = Line(tuple(mem), med, (int(x0), int(y0), int(x1 - x0), int(y1 - y0)),
+                                A.score + B.score)
+                del lines[b]
+                joined = True
+                break
+            if joined:
+                break
     return lines

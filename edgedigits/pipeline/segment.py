@@ -5,7 +5,8 @@
    than LONG_STROKE line heights are erased where they touch the writing, with the box's sides.
 2. Broken strokes of one digit are merged: a small piece (shorter than MERGE_SMALL_H x H) whose
    centre lies over another mark's middle (a 5's detached bar, the tip of a 4) joins it, if the
-   result is still digit-shaped.
+   result is still digit-shaped; so does a flat cap just above a mark's top (a 5's bar, not a
+   dash: dashes sit at mid-height), and two facing halves "(" ")" with almost no gap (a 0).
 3. Separators are recognised from shape: short marks (- . , +), thin slanted strokes (/), tall
    curved thin strokes (( )). They are kept as separators (they split the digits into groups).
 4. Touching digits: a glyph wider than SPLIT_MIN_W x H is over-segmented at the deepest
@@ -16,6 +17,7 @@
    whole, otherwise each keeps the hypothesis with the best summed log-probability of its
    pieces plus a shape prior (how often MNIST writes that digit that wide for its height), with
    penalties for a whole glyph far too wide and for pieces too short or too many.
+   A mark whose shape says bracket is a digit when it has no partner ("(" ... ")") on the line.
 5. Low-confidence marks that are also small, and slivers narrower than SLIVER_MAX_W x H that
    do not read as a 1, are rejected as not digits.
 """
@@ -41,6 +43,22 @@ MERGE_X_OVERLAP = 0.3       # ... or when it overlaps the other's columns by thi
 MERGE_MIN_H = 0.2           # ... and is not a dot or a dash (shorter than this x H)
 MERGE_MAX_H = 1.35          # ... and the merged box is at most this tall
 MERGE_MAX_W = 1.2           # ... and this wide
+# A flat cap lying just above a mark's top over its columns is that digit's detached top bar
+# (a 5's), not a dash: a dash sits at mid-height between digits, a cap at the top of one.
+CAP_MAX_H = 0.45            # x H: a cap is shorter than this
+CAP_MIN_FLAT = 1.2          # ... and at least this much wider than tall
+CAP_MAX_XGAP = 0.1          # x H: it overlaps the other's columns or ends this close to them
+CAP_CENTRE_BELOW = 0.15     # x H: its centre is at most this far below the other's top
+CAP_MAX_GAP = 0.3           # x H: from its bottom down to the other's top
+# Two narrow halves of one round digit (a thin-stroked 0 broken at top and bottom): a mark
+# bowing left "(" and, HALF_MAX_GAP x H to its right, one bowing right ")", both narrower than
+# HALF_MAX_W x H and bowing more than HALF_MIN_BOW, are merged when the union is no wider than
+# HALF_MAX_UNION x H. Written brackets always enclose digits, never an empty gap.
+HALF_MAX_W = 0.7
+HALF_MAX_GAP = 0.25
+HALF_MIN_BOW = 0.05
+HALF_MAX_UNION = 1.0
+HALF_V_OVERLAP = 0.6        # of the shorter half's height
 SEP_MAX_H = 0.5             # marks shorter than this are separators (- . , =) if also
 DOT_MAX = 0.35              # shorter than this, or flat (a dash), or narrower than
 COMMA_MAX_W = 0.25          # this x H (a comma); else a small digit, for the classifier
@@ -213,6 +231,42 @@ def _shape_kind(m: np.ndarray, H: float) -> str:
     return "digit"
 
 
+def _is_cap(a, b, H: float) -> bool:
+    """Is one of the boxes (x0, y0, x1, y1) a flat cap at the other's top (a 5's bar)?"""
+    for (cx0, cy0, cx1, cy1), (ox0, oy0, ox1, oy1) in ((a, b), (b, a)):
+        cw, ch = cx1 - cx0, cy1 - cy0
+        if ch >= CAP_MAX_H * H or cw < CAP_MIN_FLAT * ch or oy1 - oy0 < MERGE_SMALL_H * H:
+            continue
+        x_ov = min(cx1, ox1) - max(cx0, ox0)
+        if x_ov >= -CAP_MAX_XGAP * H and (cy0 + cy1) / 2 <= oy0 + CAP_CENTRE_BELOW * H \
+                and oy0 - cy1 <= CAP_MAX_GAP * H:
+            return True
+    return False
+
+
+def _merge_halves(groups: list, labels: np.ndarray, H: float) -> list:
+    """Merge "(" ")"-shaped neighbours with almost no gap into one glyph (a broken 0)."""
+    out: list = []
+    for g in groups:
+        if out:
+            p = out[-1]
+            px0, py0, px1, py1 = p[1:]
+            gx0, gy0, gx1, gy1 = g[1:]
+            v_ov = min(py1, gy1) - max(py0, gy0)
+            if (px1 - px0 < HALF_MAX_W * H and gx1 - gx0 < HALF_MAX_W * H
+                    and gx0 - px1 <= HALF_MAX_GAP * H and gx1 - px0 <= HALF_MAX_UNION * H
+                    and v_ov >= HALF_V_OVERLAP * min(py1 - py0, gy1 - gy0)
+                    and min(py1 - py0, gy1 - gy0) >= MERGE_SMALL_H * H):
+                lb = _bow(np.isin(labels[py0:py1, px0:px1], p[0]).astype(np.uint8))
+                rb = _bow(np.isin(labels[gy0:gy1, gx0:gx1], g[0]).astype(np.uint8))
+                if lb < -HALF_MIN_BOW and rb > HALF_MIN_BOW:
+                    out[-1] = [p[0] + g[0], min(px0, gx0), min(py0, gy0), max(px1, gx1),
+                               max(py1, gy1)]
+                    continue
+        out.append(g)
+    return out
+
+
 def _cut_candidates(profile: np.ndarray, minw: int) -> list[int]:
     """Columns where touching digits may be cut: the deepest local minima of the column ink
     profile, at least `minw` from either end and from each other, at most SPLIT_CUTS per H."""
@@ -227,6 +281,21 @@ def _cut_candidates(profile: np.ndarray, minw: int) -> list[int]:
         if all(abs(int(c) - d) >= minw for d in cuts):
             cuts.append(int(c))
     return sorted(cuts)
+
+
+def _paired_brackets(kinds: list[str]) -> set[int]:
+    """Indices of the brackets that pair up, "(" before ")" with digits or marks between.
+    A lone bracket (a ")" opening the line, a "(" that never closes) is a digit drawn round:
+    a curved 1, an open 8."""
+    out, open_ = set(), []
+    for i, k in enumerate(kinds):
+        if k == "(":
+            open_.append(i)
+        elif k == ")" and open_:
+            j = open_.pop()
+            if i - j > 1:
+                out.update((i, j))
+    return out
 
 
 def _tight(m: np.ndarray):
@@ -301,7 +370,8 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
             pw = min(bx1 - bx0, gx1 - gx0)
             x_ov = min(bx1, gx1) - max(bx0, gx0)
             over = min(by1 - by0, gy1 - gy0) >= MERGE_MIN_H * H and x_ov >= MERGE_X_OVERLAP * pw
-            if small and (a0 + inset <= c <= a1 - inset or over) \
+            cap = _is_cap((bx0, by0, bx1, by1), (gx0, gy0, gx1, gy1), H)
+            if small and (a0 + inset <= c <= a1 - inset or over or cap) \
                     and uy1 - uy0 <= MERGE_MAX_H * H and ux1 - ux0 <= MERGE_MAX_W * H:
                 g[0].append(i)
                 g[1:] = [ux0, uy0, ux1, uy1]
@@ -309,6 +379,7 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
                 break
         if not merged:
             groups.append([[i], bx0, by0, bx1, by1])
+    groups = _merge_halves(groups, labels, H)
     # Shapes, split hypotheses, and every patch to classify.
     glyphs: list[Glyph] = []
     patches: list[np.ndarray] = []
@@ -369,12 +440,14 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
         return [g for g in glyphs]
     logp = classify(np.stack(patches), model)
     best_lp = logp.max(1)
+    paired = _paired_brackets([g.kind for g in glyphs])
     out: list[Glyph] = []
-    for g, options in zip(glyphs, hyps):
+    for gi_, (g, options) in enumerate(zip(glyphs, hyps)):
         if g.kind in "()":
             j = options[0][1][0][1]
             k = int(logp[j].argmax())
-            if k not in BRACKET_LOOKALIKES and best_lp[j] >= np.log(BRACKET_VETO_P):
+            if gi_ not in paired or (k not in BRACKET_LOOKALIKES
+                                     and best_lp[j] >= np.log(BRACKET_VETO_P)):
                 out.append(Glyph(g.box, "digit", logp[j], patches[j]))
             else:
                 out.append(g)
