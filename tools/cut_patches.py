@@ -8,6 +8,8 @@ segmentation and normalisation on each, and keeps every digit glyph whose box ma
 one true digit box (IoU >= MATCH_IOU), labelled with that digit.
 
     python tools/cut_patches.py --photos 3000 --seed 7 --out ~/.cache/edgedigits/reader_patches.npz
+    python tools/cut_patches.py --photos 600 --seed 8 --split valid \
+        --out ~/.cache/edgedigits/reader_patches_valid.npz     # for choosing the epoch
 
 The .npz holds images (N, 28, 28) uint8 (ink bright on dark, like MNIST), labels (N,) uint8,
 mnist_index (N,) int32 (the source digit in MNIST's training split; by default only digits
@@ -73,9 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--photos", type=int, default=3000)
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--split", choices=("train-fit", "train"), default="train-fit",
+    p.add_argument("--split", choices=("train-fit", "train", "valid"), default="train-fit",
                    help="train-fit: MNIST training digits 0..49,999 only (keeps the trainer's "
-                        "validation digits out); train: all 60,000")
+                        "validation digits out); train: all 60,000; valid: only the validation "
+                        "digits 50,000..59,999 (patches for the trainer's data.valid_extra)")
     p.add_argument("--model", default=None, help="model for the reader's split decisions")
     p.add_argument("--out", default=os.path.join("~", ".cache", "edgedigits",
                                                   "reader_patches.npz"))

@@ -29,7 +29,10 @@ def datapoint_gradient(model: Mlp, x: np.ndarray, t: int) -> tuple[list[np.ndarr
     log_p = log_softmax(log_q)
     # delta_q_j = dL/d log q_j = [j == t] - q_j / Z = [j == t] - p_j
     delta = -np.exp(log_p)
-    delta[t] += 1.0
+    if t < len(log_p):
+        delta[t] += 1.0
+    else:  # not a digit (t == 10): uniform target, L = mean_j log p_j
+        delta += 1.0 / len(log_p)
     grads: list[np.ndarray] = []
     for layer in range(len(model.weights) - 1, -1, -1):
         # delta = dL/d(pre-activation of this layer): dW = delta h_prev^T, db = delta.
@@ -38,7 +41,7 @@ def datapoint_gradient(model: Mlp, x: np.ndarray, t: int) -> tuple[list[np.ndarr
             delta_h = model.weights[layer].T @ delta  # dL/dh for the layer below
             h = inputs[layer]
             delta = delta_h * h * (1.0 - h)  # sigma'(z) = sigma(z) (1 - sigma(z)), applied once
-    return grads, float(log_p[t])
+    return grads, float(log_p[t] if t < len(log_p) else log_p.mean())
 
 
 def minibatch_gradient(model: Mlp, x: np.ndarray, t: np.ndarray) -> tuple[list[np.ndarray], float]:
@@ -52,14 +55,19 @@ def minibatch_gradient(model: Mlp, x: np.ndarray, t: np.ndarray) -> tuple[list[n
     log_p = log_softmax(inputs[-1] @ model.weights[-1].T + model.biases[-1])
     rows = np.arange(len(t))
     delta = -np.exp(log_p)
-    delta[rows, t] += 1.0
+    digit = t < log_p.shape[1]
+    delta[rows[digit], t[digit]] += 1.0
+    # t == 10 (training/negatives.py): not a digit; the target is uniform over the classes,
+    # L = mean_j log p_j, dL/d log q_j = 1/K - p_j.
+    delta[~digit] += 1.0 / log_p.shape[1]
     grads: list[np.ndarray] = []
     for layer in range(len(model.weights) - 1, -1, -1):
         grads[:0] = [delta.T @ inputs[layer], delta.sum(axis=0)]
         if layer:
             h = inputs[layer]
             delta = (delta @ model.weights[layer]) * h * (1.0 - h)
-    return grads, float(log_p[rows, t].sum(dtype=np.float64))
+    ll = log_p[rows[digit], t[digit]].sum(dtype=np.float64) + log_p[~digit].mean(1).sum(dtype=np.float64)
+    return grads, float(ll)
 
 
 def prior_gradient(model: Mlp, lam: float) -> list[np.ndarray]:

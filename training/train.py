@@ -44,7 +44,7 @@ import tomllib
 from edgedigits.modelfile import _atomic_write as atomic_write
 
 from . import augment as aug
-from . import mnist
+from . import mnist, negatives
 from .gradients import datapoint_gradient, minibatch_gradient, prior_gradient
 from .models import INIT_GAIN, Mlp, evaluate, from_npz_dict, init_mlp, to_npz_dict
 
@@ -52,7 +52,7 @@ CHECKPOINT = "checkpoint.npz"
 LOG = "train.log"
 BEST_NPZ = "best.npz"
 # RNG streams: (seed, stream, epoch) keeps shuffling, distortion and init independent.
-STREAM_INIT, STREAM_SHUFFLE, STREAM_AUGMENT, STREAM_SUBSET = 0, 1, 2, 3
+STREAM_INIT, STREAM_SHUFFLE, STREAM_AUGMENT, STREAM_SUBSET, STREAM_NEGATIVES = 0, 1, 2, 3, 4
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,8 @@ class TrainConfig:
     augment_settings: aug.AugmentConfig = field(default_factory=aug.AugmentConfig)
     extra: str = ""  # .npz of extra patches (uint8 images (N, 28, 28), labels (N,)); "" = none
     extra_repeat: int = 1  # copies of the extra patches per epoch
+    negatives: float = 0.0  # not-a-digit patches per epoch, as a share of the digits (training/negatives.py)
+    valid_extra: str = ""  # .npz of patches of VALIDATION digits, scored with the validation split
     init: str = ""  # start from these float parameters (best.npz, or a checkpoint's best); "" = random
     out_dir: str = "runs/default"
     model_file: str = ""  # exported int8 model; "" = none
@@ -184,13 +186,20 @@ def load_data(cfg: TrainConfig, folder: str | None = None) -> Data:
     else:
         extra_images, extra_labels = np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.int64)
     dtype = np.dtype(cfg.dtype)
+    valid_images, valid_labels = valid.images[:nv], valid.labels[:nv]
+    if cfg.valid_extra:
+        # the reader's patches of validation digits: the epoch kept is the one that reads both
+        # MNIST's validation digits and the reader's cuts of them best
+        vx = mnist.load_extra(os.path.expanduser(cfg.valid_extra))
+        valid_images = np.concatenate([valid_images, vx.images])
+        valid_labels = np.concatenate([valid_labels, vx.labels.astype(valid_labels.dtype)])
     if cfg.eval_train_subset and cfg.eval_train_subset < n:
         pick = np.sort(np.random.default_rng((cfg.seed, STREAM_SUBSET)).choice(n, cfg.eval_train_subset, replace=False))
     else:
         pick = np.arange(n)
     return Data(images, labels, extra_images, extra_labels,
                 mnist.as_inputs(images[pick], dtype), labels[pick],
-                mnist.as_inputs(valid.images[:nv], dtype), valid.labels[:nv])
+                mnist.as_inputs(valid_images, dtype), valid_labels)
 
 
 def epoch_data(cfg: TrainConfig, data: Data, epoch: int) -> tuple[np.ndarray, np.ndarray]:
@@ -199,6 +208,13 @@ def epoch_data(cfg: TrainConfig, data: Data, epoch: int) -> tuple[np.ndarray, np
     labels = np.concatenate([data.train_labels, data.extra_labels])
     if cfg.augment:
         images = aug.augment(images, cfg.augment_settings, np.random.default_rng((cfg.seed, STREAM_AUGMENT, epoch)))
+    if cfg.negatives > 0:
+        # made from the training digits after augmentation, so they are distorted alike
+        n_neg = int(round(cfg.negatives * len(labels)))
+        neg = negatives.make(images[:len(data.train_labels)], n_neg,
+                             np.random.default_rng((cfg.seed, STREAM_NEGATIVES, epoch)))
+        images = np.concatenate([images, neg])
+        labels = np.concatenate([labels, np.full(len(neg), negatives.NOT_A_DIGIT, labels.dtype)])
     perm = np.random.default_rng((cfg.seed, STREAM_SHUFFLE, epoch)).permutation(len(labels))
     return images[perm], labels[perm]
 

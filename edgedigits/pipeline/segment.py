@@ -1,7 +1,7 @@
 """Stage 4: cut one text line into glyphs and decide which glyphs are digits.
 
 1. Components of the line's ink mask; specks (area below SPECK_AREA x H^2) and marks outside
-   the line's band are dropped. Long straight strokes (an underline, a form box) running more
+   the line's band (following its slope) are dropped. Long straight strokes (an underline, a form box) running more
    than LONG_STROKE line heights are erased where they touch the writing, with the box's sides.
 2. Broken strokes of one digit are merged: a small piece (shorter than MERGE_SMALL_H x H) whose
    centre lies over another mark's middle (a 5's detached bar, the tip of a 4) joins it, if the
@@ -34,6 +34,14 @@ from .normalize import normalize, stroke_width
 # All sizes are in units of the line height H (median height of its digit-sized marks).
 SPECK_AREA = 0.006          # x H^2: smaller components are specks
 BAND_OVERLAP = 0.5          # a component must overlap the line's band by this much of its height
+# The band follows the line's slope: a straight line through the centres of its digit-sized
+# marks (at least BAND_DIGIT_H x H tall; marks further than BAND_OUTLIER x H from a first fit
+# are left out of the second), BAND_HALF x H either side. Small writing beside a tilted line
+# falls inside its bounding box but not inside this band.
+BAND_DIGIT_H = 0.6
+BAND_OUTLIER = 0.5
+BAND_HALF = 0.75
+BAND_MAX_SLOPE = 0.5
 LONG_STROKE = 1.6           # straight runs longer than this x H are rules/underlines/box sides
 BOX_SIDE = 0.9              # a vertical run this long (x H) at an end of a long horizontal run
 BOX_CORNER = 0.3            # (within this x H of the end) is the side of a box
@@ -267,6 +275,24 @@ def _merge_halves(groups: list, labels: np.ndarray, H: float) -> list:
     return out
 
 
+def _in_sloped_band(x, y, w, h, keep: np.ndarray, H: float) -> np.ndarray:
+    """Which components overlap the line's sloped band (see BAND_*) by BAND_OVERLAP."""
+    cx, cy = x + w / 2.0, y + h / 2.0
+    fit = keep & (h >= BAND_DIGIT_H * H)
+    if fit.sum() < 2 or np.ptp(cx[fit]) <= 0:
+        return np.ones_like(keep)
+    for _ in range(2):
+        slope, icpt = np.polyfit(cx[fit], cy[fit], 1)
+        slope = float(np.clip(slope, -BAND_MAX_SLOPE, BAND_MAX_SLOPE))
+        near = fit & (np.abs(cy - (icpt + slope * cx)) <= BAND_OUTLIER * H)
+        if near.sum() < 2 or np.ptp(cx[near]) <= 0:
+            break
+        fit = near
+    centre = icpt + slope * cx
+    ov = np.minimum(y + h, centre + BAND_HALF * H) - np.maximum(y, centre - BAND_HALF * H)
+    return ov >= BAND_OVERLAP * h
+
+
 def _cut_candidates(profile: np.ndarray, minw: int) -> list[int]:
     """Columns where touching digits may be cut: the deepest local minima of the column ink
     profile, at least `minw` from either end and from each other, at most SPLIT_CUTS per H."""
@@ -349,6 +375,7 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
         ov = np.minimum(y + h, band[1]) - np.maximum(y, band[0])
         keep = (area >= max(3, SPECK_AREA * H * H)) & (ov >= BAND_OVERLAP * h)
         keep[0] = False
+    keep &= _in_sloped_band(x, y, w, h, keep, H)
     comps = [int(i) for i in np.flatnonzero(keep)]
     comps.sort(key=lambda i: x[i])
     # Merge broken strokes: groups of labels with their union box.
