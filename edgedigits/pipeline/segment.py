@@ -50,7 +50,7 @@ MERGE_CENTRE_IN = 0.15      # ... when its centre x is inside the other's box sh
 MERGE_X_OVERLAP = 0.3       # ... or when it overlaps the other's columns by this much of its width
 MERGE_MIN_H = 0.2           # ... and is not a dot or a dash (shorter than this x H)
 MERGE_MAX_H = 1.35          # ... and the merged box is at most this tall
-MERGE_MAX_W = 1.2           # ... and this wide
+MERGE_MAX_W = 1.3           # ... and this wide
 # A flat cap lying just above a mark's top over its columns is that digit's detached top bar
 # (a 5's), not a dash: a dash sits at mid-height between digits, a cap at the top of one.
 CAP_MAX_H = 0.45            # x H: a cap is shorter than this
@@ -58,6 +58,7 @@ CAP_MIN_FLAT = 1.2          # ... and at least this much wider than tall
 CAP_MAX_XGAP = 0.1          # x H: it overlaps the other's columns or ends this close to them
 CAP_CENTRE_BELOW = 0.15     # x H: its centre is at most this far below the other's top
 CAP_MAX_GAP = 0.3           # x H: from its bottom down to the other's top
+CAP_BODY_MIN_H = 0.3        # x H: the other mark (a 5's body without its bar) is this tall
 # Two narrow halves of one round digit (a thin-stroked 0 broken at top and bottom): a mark
 # bowing left "(" and, HALF_MAX_GAP x H to its right, one bowing right ")", both narrower than
 # HALF_MAX_W x H and bowing more than HALF_MIN_BOW, are merged when the union is no wider than
@@ -102,6 +103,7 @@ SHORT_PIECE_PENALTY = 3.0   # ... and costs this much log-probability
 WIDE_PENALTY = 2.0          # log-prob penalty per H of width beyond WIDE_FREE
 WIDE_FREE = 1.0
 SPLIT_PENALTY = 0.5         # per extra piece: prefer the whole glyph when scores are close
+SPLIT_SEP_MIN_Y = 0.3       # a separator piece of a split is centred below this x glyph height
 # log P(width/height bin | digit) / P(modal bin | digit) on MNIST's first 50,000 training digits
 # (ink bounding box), bins split at ASPECT_EDGES. A "6" 1.3x as wide as tall is rare (e^-6.8):
 # more likely two touching digits, whatever the classifier says of the whole.
@@ -243,7 +245,7 @@ def _is_cap(a, b, H: float) -> bool:
     """Is one of the boxes (x0, y0, x1, y1) a flat cap at the other's top (a 5's bar)?"""
     for (cx0, cy0, cx1, cy1), (ox0, oy0, ox1, oy1) in ((a, b), (b, a)):
         cw, ch = cx1 - cx0, cy1 - cy0
-        if ch >= CAP_MAX_H * H or cw < CAP_MIN_FLAT * ch or oy1 - oy0 < MERGE_SMALL_H * H:
+        if ch >= CAP_MAX_H * H or cw < CAP_MIN_FLAT * ch or oy1 - oy0 < CAP_BODY_MIN_H * H:
             continue
         x_ov = min(cx1, ox1) - max(cx0, ox0)
         if x_ov >= -CAP_MAX_XGAP * H and (cy0 + cy1) / 2 <= oy0 + CAP_CENTRE_BELOW * H \
@@ -450,6 +452,8 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
                     pb = (int(gx0 + a0 + px0), int(gy0 + py0), int(px1 - px0), int(py1 - py0))
                     # A piece may be a separator touching a digit (a dash written into a 9).
                     pk = _shape_kind(gm[sl], H)
+                    if pk in "-." and py0 + py1 < 2 * SPLIT_SEP_MIN_Y * (gy1 - gy0):
+                        continue  # a flat piece at the top is a digit's bar (a 5's), no dash
                     if pk == "digit":
                         pieces.append((i, j, pb, len(patches), pk))
                         patches.append(normalize(gi[sl], gm[sl]))
