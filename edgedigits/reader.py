@@ -36,7 +36,8 @@ REGION_RULE_SEGMENT = 0.15
 REGION_RULE_GAP = 1.5
 # Writing whose line height is below this (working px) is too small to read reliably.
 MIN_DIGIT_PX = 12
-# Lines less prominent than this fraction of the best one are not returned by read_numbers.
+# Lines less prominent than this fraction of the best one are not read (read_numbers), nor
+# read instead of it when it holds no digits (read_number).
 MIN_LINE_SCORE = 0.08
 # Quality: the 99th brightness percentile below this is "too dark"; the 1st above, "too bright".
 TOO_DARK_P99 = 40
@@ -246,7 +247,10 @@ def read_number(image, *, model=None) -> Reading:
         return Reading.empty(reason or REASON_NO_WRITING)
     model = model if model is not None else default_model()
     first = None
+    best = page.lines[0].score
     for line in page.lines[:3]:  # the most prominent line with digits in it
+        if line.score < MIN_LINE_SCORE * best:
+            break  # not a stray mark far less prominent than the writing that was refused
         r = _read_line(page, line, model)
         if r.digits:
             return r

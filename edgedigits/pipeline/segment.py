@@ -66,11 +66,13 @@ CAP_BODY_MIN_H = 0.3        # x H: the other mark (a 5's body without its bar) i
 HALF_MAX_W = 0.7
 HALF_MAX_GAP = 0.25
 HALF_MIN_BOW = 0.05
-HALF_MAX_UNION = 1.0
+HALF_MAX_UNION = 1.1
 HALF_V_OVERLAP = 0.6        # of the shorter half's height
 SEP_MAX_H = 0.5             # marks shorter than this are separators (- . , =) if also
 DOT_MAX = 0.35              # shorter than this, or flat (a dash), or narrower than
 COMMA_MAX_W = 0.25          # this x H (a comma); else a small digit, for the classifier
+DASH_MAX_STROKES = 2.5      # a flat mark taller than DOT_MAX and than this many stroke widths
+                            # is a squat digit (a flat 2), not a dash: a dash is one stroke thick
 # A slash is thin, slanted and taller than the digits (MNIST 1s slant up to 40 degrees too:
 # 10% of them beyond 32, so slant alone cannot tell a 1 from a slash; height can).
 SLASH_MAX_THIN = 0.25       # minor/major axis std ratio
@@ -227,7 +229,9 @@ def _shape_kind(m: np.ndarray, H: float) -> str:
     if _is_plus(m, H):
         return "+"
     if h < SEP_MAX_H * H and (h < DOT_MAX * H or w > 1.5 * h or w < COMMA_MAX_W * H):
-        return "-" if w > 1.5 * h else "."
+        flat_digit = h >= DOT_MAX * H and h > DASH_MAX_STROKES * stroke_width(m)
+        if not flat_digit:
+            return "-" if w > 1.5 * h else "."
     if h > SLASH_MIN_H * H:
         thin, major = _axes(m)
         angle = np.degrees(np.arctan2(abs(major[0]), abs(major[1])))  # from vertical
