@@ -71,6 +71,19 @@ def save(out: str, images, labels, index, hard) -> None:
     os.replace(tmp, out)
 
 
+def merge(paths: list[str], out: str) -> int:
+    """Concatenate patch files (from different seeds) into one."""
+    parts = []
+    for path in paths:
+        with np.load(os.path.expanduser(path)) as z:
+            parts.append({k: z[k] for k in ("images", "labels", "mnist_index", "hard")})
+    save(out, *(np.concatenate([q[k] for q in parts])
+                for k in ("images", "labels", "mnist_index", "hard")))
+    print(f"{sum(len(q['labels']) for q in parts)} patches from {len(parts)} files -> {out}",
+          file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--photos", type=int, default=3000)
@@ -82,7 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", default=None, help="model for the reader's split decisions")
     p.add_argument("--out", default=os.path.join("~", ".cache", "edgedigits",
                                                   "reader_patches.npz"))
+    p.add_argument("--merge", nargs="+", metavar="NPZ",
+                   help="instead: concatenate these patch files into --out")
     args = p.parse_args(argv)
+    if args.merge:
+        return merge(args.merge, os.path.expanduser(args.out))
     import cv2
     import edgedigits
     cv2.setNumThreads(1)

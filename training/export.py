@@ -110,7 +110,8 @@ def run_meta(info: dict) -> dict:
     cfg = info["config"]
     return {"lambda": info["lam"], "best_epoch": info["best_epoch"], "epochs_run": info["epoch"],
             "method": cfg["method"], "augment": cfg["augment"], "config_digest": info["digest"],
-            "extra_patches": bool(cfg["extra"]), "init": cfg.get("init", ""),
+            "extra_patches": bool(cfg["extra"]), "negatives": cfg.get("negatives", 0.0),
+            "init": cfg.get("init", ""),
             "history": compact_history(info["history"]),
             "lambda_search": info["lambda_search"],
             "train_seconds": round(sum(h["seconds"] for h in info["history"]), 1)}
