@@ -181,6 +181,23 @@ def test_find_lines_groups_by_rows():
     assert found[0].box[1] == 150  # the bigger writing is the most prominent
 
 
+def test_line_broken_by_a_tilt_is_joined():
+    # eight 20x30 marks climbing 15 px per 30 px; one step of 17 px overlaps only 43% (< 45%)
+    ys = [0, 15, 30, 45, 62, 77, 92, 107]
+    st = [[0, 0, 400, 300, 0]] + [[20 + 30 * i, 20 + y, 20, 30, 300] for i, y in enumerate(ys)]
+    st += [[300, 20, 10, 12, 60], [315, 20, 10, 12, 60]]  # small writing up to the right
+    found = lines.find_lines(np.array(st), (300, 400))
+    assert len(found[0].members) == 8
+    assert sorted(found[0].members) == list(range(1, 9))
+    # without the join the tilt breaks it in two
+    saved = lines.JOIN_MAX_GAP
+    try:
+        lines.JOIN_MAX_GAP = -1.0
+        assert len(lines.find_lines(np.array(st), (300, 400))[0].members) < 8
+    finally:
+        lines.JOIN_MAX_GAP = saved
+
+
 # ---- stage 4: segment ----------------------------------------------------------------------
 
 def test_touching_digits_are_split(pick):
@@ -204,6 +221,69 @@ def test_broken_five_is_merged(pick):
     assert len(r.digits) == 3
     # the middle digit's box spans the bar and the body: as tall as its neighbours
     assert r.boxes[1][3] >= 0.8 * r.boxes[0][3]
+
+
+def test_broken_zero_halves_are_merged(pick):
+    zero = pick(0)[0].copy()
+    cols = np.flatnonzero((zero > 30).any(0))
+    mid = (cols[0] + cols[-1]) // 2
+    zero[:, mid - 1:mid + 1] = 0  # cut the 0 at top and bottom: "(" and ")"
+    items = [pick(3)[0], zero, pick(7)[0]]
+    alpha, _ = rd.draw_line(items, height=70, gap=0.4)
+    n, _, _, _ = cv2.connectedComponentsWithStats((alpha > 0.4).astype(np.uint8))
+    assert n - 1 == 4, "the 0 should be drawn in two pieces"
+    r = read_number(rd.on_paper(alpha))
+    whole = read_number(rd.on_paper(rd.draw_line([pick(3)[0], pick(0)[0], pick(7)[0]],
+                                                 height=70, gap=0.4)[0]))
+    assert len(r.digits) == 3 and r.digits == whole.digits
+
+
+def test_five_with_its_bar_drawn_off_to_the_right_is_merged(pick):
+    five = pick(5)[0].copy()
+    rows = np.flatnonzero((five > 30).sum(1))
+    top = rows[0]
+    bar = five[top:top + 4].copy()
+    five[top:top + 6] = 0
+    five[top:top + 4] = np.roll(bar, 4, axis=1)  # the bar pulled right, off the body
+    alpha, _ = rd.draw_line([pick(2)[0], five, pick(1)[0]], height=70, gap=0.45)
+    r = read_number(rd.on_paper(alpha))
+    assert len(r.digits) == 3
+    assert r.boxes[1][3] >= 0.8 * r.boxes[0][3]
+
+
+def test_brackets_pair_up_or_are_digits():
+    from edgedigits.pipeline.segment import _paired_brackets
+    assert _paired_brackets(["(", "digit", "digit", ")", "digit"]) == {0, 3}
+    assert _paired_brackets([")", "digit", "digit"]) == set()    # a ")" opening the line
+    assert _paired_brackets(["digit", "(", "digit"]) == set()    # a "(" never closed
+    assert _paired_brackets(["(", ")", "digit"]) == set()        # nothing between: a broken 0
+
+
+def test_squat_digit_is_not_a_dash():
+    from edgedigits.pipeline.segment import _shape_kind
+    H = 60.0
+    dash = np.zeros((6, 30), np.uint8)
+    dash[1:5, :] = 1
+    assert _shape_kind(dash, H) == "-"
+    flat_two = np.zeros((27, 60), np.uint8)  # a 2 written wide and low: three strokes, 3 px thick
+    cv2.ellipse(flat_two, (16, 10), (12, 8), 0, 180, 360, 1, 3)
+    cv2.line(flat_two, (28, 10), (4, 24), 1, 3)
+    cv2.line(flat_two, (4, 24), (58, 24), 1, 3)
+    assert _shape_kind(flat_two, H) == "digit"
+
+
+def test_small_writing_beside_a_tilted_line_stays_out_of_its_band():
+    from edgedigits.pipeline.segment import _in_sloped_band
+    H = 40.0
+    # six digit-sized marks descending 10 px per 50 px, a dash between two of them, and a small
+    # mark inside the line's bounding box but 1.5 H under the line where it is
+    x = np.array([0, 50, 100, 150, 200, 250, 128, 20], float)
+    y = np.array([0, 10, 20, 30, 40, 50, 33, 70], float)
+    w = np.array([30, 30, 30, 30, 30, 30, 14, 20], float)
+    h = np.array([40, 40, 40, 40, 40, 40, 4, 14], float)
+    keep = np.ones(8, bool)
+    inside = _in_sloped_band(x, y, w, h, keep, H)
+    assert inside[:7].all() and not inside[7]
 
 
 def test_separators_rejected_and_split_groups(pick):
