@@ -56,11 +56,17 @@ NOISE_SPECK_SHARE = 0.6
 EDGE_MARGIN = 2
 # Gaps wider than this x line height separate groups of digits.
 GROUP_GAP = 0.55
-# A line read as more digits than this, or (from PLAUSIBLE_MIN_DIGITS digits on) with more than
-# this share of them uncertain, is texture or noise (a patterned surface, a defocused page), not
-# a number: it is reported as REASON_NO_DIGITS rather than read out as a string of guesses.
-# Phone numbers have at most 15 digits (E.164); cheque amounts and form fields fewer.
+# Texture or noise (a patterned surface, a defocused page) is not a number: such a line is
+# reported as REASON_NO_DIGITS rather than read out as a string of guesses when it has more than
+# MAX_DIGITS digits, or from PLAUSIBLE_MIN_DIGITS digits on, when its digits' mean confidence is
+# below MIN_MEAN_CONFIDENCE (blurred noise: 0.21-0.44; real numbers by other writers, scikit-
+# learn's load_digits: 0.70 and up), or when it is longer than any phone number (E.164: 15
+# digits) and more than MAX_UNCERTAIN_SHARE of it is uncertain (fine noise reads as long
+# strings of fairly sure 1s). Uncertain digits alone do not make a line implausible: a real
+# number written carelessly may have half its digits below UNCERTAIN_BELOW.
 MAX_DIGITS = 24
+MIN_MEAN_CONFIDENCE = 0.6
+LONG_LINE = 15
 MAX_UNCERTAIN_SHARE = 0.5
 PLAUSIBLE_MIN_DIGITS = 4
 # Alternatives for uncertain digits: at most this many, each at least this probable.
@@ -212,8 +218,10 @@ def _build(glyphs: list[Glyph], H: float, ox: int, oy: int, scale: float) -> Rea
     if not digits:
         return Reading.empty(REASON_NO_DIGITS)
     uncertain = tuple(i for i, c in enumerate(confs) if c < UNCERTAIN_BELOW)
-    if len(digits) > MAX_DIGITS or (len(digits) >= PLAUSIBLE_MIN_DIGITS
-                                    and len(uncertain) > MAX_UNCERTAIN_SHARE * len(digits)):
+    guesses = len(digits) >= PLAUSIBLE_MIN_DIGITS and (
+        float(np.mean(confs)) < MIN_MEAN_CONFIDENCE
+        or (len(digits) > LONG_LINE and len(uncertain) > MAX_UNCERTAIN_SHARE * len(digits)))
+    if len(digits) > MAX_DIGITS or guesses:
         return Reading.empty(REASON_NO_DIGITS)
     return Reading("".join(digits), tuple(groups), tuple(confs), uncertain, alts, tuple(boxes),
                    None)
