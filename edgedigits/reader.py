@@ -1,7 +1,7 @@
 """Read handwritten phone numbers from a photo: the pipeline's stages, end to end.
 
     load -> binarize (detection scale) -> lines -> for each chosen line: binarize the line's
-    region at working scale -> segment -> normalize -> classify (one batch) -> Reading
+    region at working scale -> segment -> normalize -> classify (batches) -> Reading
 
 Lines are found on a copy no larger than DETECT_MAX_SIDE (cheap: a quarter of the pixels of a
 1280x960 photo); the chosen line's region alone is then re-binarised at working resolution so

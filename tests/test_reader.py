@@ -259,6 +259,29 @@ def test_brackets_pair_up_or_are_digits():
     assert _paired_brackets(["(", ")", "digit"]) == set()        # nothing between: a broken 0
 
 
+def test_slanted_touching_strokes_get_a_slanted_cut():
+    from edgedigits.pipeline import segment
+    m = np.zeros((41, 36), np.uint8)  # two strokes leaning right, their columns overlapping
+    cv2.line(m, (5, 40), (19, 0), 1, 3)
+    cv2.line(m, (17, 40), (31, 0), 1, 3)
+    m[18:21, 10:26] = 1  # joined by a thin bridge: one component
+    cuts = segment._slanted_cuts(m, 4, 5)[1:-1]
+    X = np.arange(m.shape[1])[None, :]
+    best = min(cuts, key=lambda c: c[1])
+    left = m & (X < best[2][:, None])
+    # the cut leaning with the strokes parts them through the bridge alone
+    assert best[2][0] > best[2][-1]
+    assert left.sum() > 0.35 * m.sum() and (m & ~left.astype(bool)).sum() > 0.35 * m.sum()
+    assert best[1] <= 4
+    saved = segment.SPLIT_SLANTS
+    try:
+        segment.SPLIT_SLANTS = (0.0,)
+        vertical = segment._slanted_cuts(m, 4, 5)[1:-1]
+        assert min(c[1] for c in vertical) > best[1]  # upright cuts cross the strokes too
+    finally:
+        segment.SPLIT_SLANTS = saved
+
+
 def test_squat_digit_is_not_a_dash():
     from edgedigits.pipeline.segment import _shape_kind
     H = 60.0

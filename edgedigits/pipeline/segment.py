@@ -9,14 +9,15 @@
    dash: dashes sit at mid-height), and two facing halves "(" ")" with almost no gap (a 0).
 3. Separators are recognised from shape: short marks (- . , +), thin slanted strokes (/), tall
    curved thin strokes (( )). They are kept as separators (they split the digits into groups).
-4. Touching digits: a glyph wider than SPLIT_MIN_W x H is over-segmented at the deepest
-   valleys of its column ink profile; every run of pieces that could be one digit is a
-   candidate, and the best path through the cuts is found by dynamic programming (any number
-   of touching digits). Every glyph and every piece
-   of every hypothesis is classified in one batch; a confident glyph of usual shape stays
-   whole, otherwise each keeps the hypothesis with the best summed log-probability of its
-   pieces plus a shape prior (how often MNIST writes that digit that wide for its height), with
-   penalties for a whole glyph far too wide and for pieces too short or too many.
+4. Touching digits: every glyph is classified whole in one batch; a confident glyph of usual
+   shape stays whole. A glyph wider than SPLIT_MIN_W x H that is not is over-segmented at the
+   deepest valleys of its ink profile taken along several slants (SPLIT_SLANTS: touching
+   digits written slanted part along a slanted line); every run of pieces between two cuts
+   that could be one digit is a candidate, classified in a second batch, and the best path
+   through the cuts is found by dynamic programming (any number of touching digits): summed
+   log-probabilities of the pieces plus a shape prior (how often MNIST writes that digit that
+   wide for its height), with penalties for ink cut, for a whole glyph far too wide and for
+   pieces too short or too many; it replaces the whole glyph when it scores better.
    A mark whose shape says bracket is a digit when it has no partner ("(" ... ")") on the line.
 5. Low-confidence marks that are also small, and slivers narrower than SLIVER_MAX_W x H that
    do not read as a 1, are rejected as not digits.
@@ -96,6 +97,10 @@ PLUS_MAX_CORNERS = 0.08
 SPLIT_MIN_W = 0.7           # glyphs wider than this may be touching digits (an 8 and a 1)
 SPLIT_MIN_PIECE_W = 0.18    # a piece of a split is at least this wide
 SPLIT_CUTS = 5              # at most this many candidate cuts per H of glyph width
+# Cuts are straight lines at these slopes (dx per dy: about -19 to +19 degrees from vertical);
+# a slanted cut costs SLANT_COST pixels of ink more than a vertical one through as much ink.
+SPLIT_SLANTS = (0.0, -0.18, 0.18, -0.35, 0.35)
+SLANT_COST = 2.0
 SPLIT_MAX_PIECE_W = 1.3     # a piece wider than this x H is not one digit
 CUT_INK_PENALTY = 1.0       # log-prob per stroke width of ink cut beyond one stroke
 WHOLE_SURE_P = 0.9          # a whole glyph this confident and at most WHOLE_SURE_W x H wide
@@ -330,11 +335,92 @@ def _paired_brackets(kinds: list[str]) -> set[int]:
     return out
 
 
+def _slanted_cuts(gm: np.ndarray, minw: int, max_cuts: int) -> list:
+    """Candidate cuts through a glyph: straight lines at the slopes SPLIT_SLANTS through the
+    valleys of the ink profile taken along each slope (touching digits written slanted part
+    along a slanted line). Returns [(x at mid-height, ink crossed, boundary x per row)], left
+    to right, with the glyph's own left and right ends first and last (no ink crossed)."""
+    gh, gw = gm.shape
+    ym = (gh - 1) / 2.0
+    rows = np.arange(gh) - ym
+    found = []
+    for t in SPLIT_SLANTS:
+        pad = int(np.ceil(abs(t) * gh / 2)) + 1
+        if t:
+            m = np.array([[1.0, t, -pad - t * ym], [0.0, 1.0, 0.0]])
+            sheared = cv2.warpAffine(gm, m, (gw + 2 * pad, gh), flags=cv2.INTER_NEAREST |
+                                     cv2.WARP_INVERSE_MAP, borderValue=0)
+            prof = sheared.sum(0)
+        else:
+            pad, prof = 0, gm.sum(0)
+        inked = np.flatnonzero(prof)
+        if inked.size == 0:
+            continue
+        for c in _cut_candidates(prof, minw):
+            x = c - pad  # where the cut crosses mid-height, in glyph columns
+            # a cut must leave ink on both sides (a slanted line may pass beside the glyph)
+            if inked[0] + minw <= c <= inked[-1] - minw and minw <= x <= gw - minw:
+                found.append((float(prof[c]) + SLANT_COST * abs(t), float(x), t, float(prof[c])))
+    cuts: list = []
+    for cost, x, t, ink in sorted(found):
+        if len(cuts) < max_cuts and all(abs(x - c[0]) >= minw for c in cuts):
+            cuts.append((x, ink, x + t * rows))
+    cuts.sort(key=lambda c: c[0])
+    ends = [(0.0, 0.0, np.full(gh, -1.0)), (float(gw), 0.0, np.full(gh, float(gw) + 1))]
+    return [ends[0]] + cuts + [ends[1]]
+
+
 def _tight(m: np.ndarray):
     ys, xs = np.nonzero(m)
     if ys.size == 0:
         return None
     return ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+
+
+def _split_option(gm: np.ndarray, gi: np.ndarray, gx0: int, gy0: int, gy1: int, H: float,
+                  patches: list):
+    """The split hypotheses of one wide glyph: (cut costs, pieces) for _best_split, or None.
+    Over-segments at the valleys of the ink profile (along several slants); every run of pieces
+    between two cuts that could be one digit is a candidate; their patches join `patches`."""
+    gw = gm.shape[1]
+    minw = max(2, int(SPLIT_MIN_PIECE_W * H))
+    cuts = _slanted_cuts(gm, minw, int(SPLIT_CUTS * gw / H))
+    X = np.arange(gw)[None, :]
+    pieces = []
+    for i in range(len(cuts) - 1):
+        for j in range(i + 1, len(cuts)):
+            if (i, j) == (0, len(cuts) - 1):
+                continue  # the whole glyph is option 0 already
+            if cuts[j][0] - cuts[i][0] > SPLIT_MAX_PIECE_W * H:
+                break
+            pm = gm & (X >= cuts[i][2][:, None]) & (X < cuts[j][2][:, None])
+            t = _tight(pm)
+            if t is None:
+                continue
+            py0, py1, px0, px1 = t
+            sl = (slice(py0, py1), slice(px0, px1))
+            pb = (int(gx0 + px0), int(gy0 + py0), int(px1 - px0), int(py1 - py0))
+            # A piece may be a separator touching a digit (a dash written into a 9).
+            pk = _shape_kind(pm[sl], H)
+            if pk in "-." and py0 + py1 < 2 * SPLIT_SEP_MIN_Y * (gy1 - gy0):
+                continue  # a flat piece at the top is a digit's bar (a 5's), no dash
+            if pk == "digit":
+                pieces.append((i, j, pb, len(patches), pk))
+                patches.append(normalize(gi[sl], pm[sl]))
+            else:
+                pieces.append((i, j, pb, -1, pk))
+    if pieces:
+        # Touching digits join through about one stroke; cutting through more costs.
+        sw = max(stroke_width(gm), 1.0)
+        cost = [CUT_INK_PENALTY * max(0.0, ink / sw - 1.0) for _, ink, _ in cuts]
+        return cost, pieces
+    return None
+
+
+def _is_sure(lp: np.ndarray, patch: np.ndarray, width: int, H: float) -> bool:
+    """A confident digit of usual shape and width: kept whole, no split considered."""
+    return bool(lp.max() >= np.log(WHOLE_SURE_P) and width <= WHOLE_SURE_W * H
+                and _aspect_prior(lp, patch) > -1.0)
 
 
 def _best_split(option, best_lp: np.ndarray, logp: np.ndarray, patches: list, H: float):
@@ -418,6 +504,7 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
     patches: list[np.ndarray] = []
     # per digit glyph: [(prior, [(box, patch index or -1 for a separator, kind)])]
     hyps: list[list[tuple[float, list]]] = []
+    wide: list = []  # glyphs wide enough to be touching digits: (hyps index, mask, ink, ...)
     for labs, gx0, gy0, gx1, gy1 in groups:
         gm = np.isin(labels[gy0:gy1, gx0:gx1], labs).astype(np.uint8)
         gi = ink[gy0:gy1, gx0:gx1]
@@ -436,44 +523,23 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
         options = [(-WIDE_PENALTY * max(0.0, gw / H - WIDE_FREE), [(box, len(patches), kind)])]
         patches.append(normalize(gi, gm))
         if gw > SPLIT_MIN_W * H:
-            # Over-segment at the profile's valleys; every run of pieces between two cuts that
-            # could be one digit is a candidate, scored after the batch by dynamic programming.
-            minw = max(2, int(SPLIT_MIN_PIECE_W * H))
-            cuts = [0] + _cut_candidates(gm.sum(0), minw)[:int(SPLIT_CUTS * gw / H)] + [gw]
-            pieces = []
-            for i in range(len(cuts) - 1):
-                for j in range(i + 1, len(cuts)):
-                    if (i, j) == (0, len(cuts) - 1):
-                        continue  # the whole glyph is option 0 already
-                    if cuts[j] - cuts[i] > SPLIT_MAX_PIECE_W * H:
-                        break
-                    t = _tight(gm[:, cuts[i]:cuts[j]])
-                    if t is None:
-                        continue
-                    py0, py1, px0, px1 = t
-                    a0 = cuts[i]
-                    sl = (slice(py0, py1), slice(a0 + px0, a0 + px1))
-                    pb = (int(gx0 + a0 + px0), int(gy0 + py0), int(px1 - px0), int(py1 - py0))
-                    # A piece may be a separator touching a digit (a dash written into a 9).
-                    pk = _shape_kind(gm[sl], H)
-                    if pk in "-." and py0 + py1 < 2 * SPLIT_SEP_MIN_Y * (gy1 - gy0):
-                        continue  # a flat piece at the top is a digit's bar (a 5's), no dash
-                    if pk == "digit":
-                        pieces.append((i, j, pb, len(patches), pk))
-                        patches.append(normalize(gi[sl], gm[sl]))
-                    else:
-                        pieces.append((i, j, pb, -1, pk))
-            if pieces:
-                # Touching digits join through about one stroke; cutting through more costs.
-                sw = max(stroke_width(gm), 1.0)
-                prof = gm.sum(0)
-                cost = [0.0] + [CUT_INK_PENALTY * max(0.0, float(prof[c]) / sw - 1.0)
-                                for c in cuts[1:-1]] + [0.0]
-                options.append((cost, pieces))
+            wide.append((len(hyps), gm, gi, gx0, gy0, gy1))
         hyps.append(options)
     if not patches:
         return [g for g in glyphs]
     logp = classify(np.stack(patches), model)
+    # Split hypotheses only for wide glyphs that are not already sure as a whole: a second
+    # batch, for the few that need it (most glyphs are one confident digit).
+    first = len(patches)
+    for k, gm, gi, gx0, gy0, gy1 in wide:
+        (_, j, _), = hyps[k][0][1]
+        box_w = gm.shape[1]
+        if not _is_sure(logp[j], patches[j], box_w, H):
+            opt = _split_option(gm, gi, gx0, gy0, gy1, H, patches)
+            if opt is not None:
+                hyps[k].append(opt)
+    if len(patches) > first:
+        logp = np.concatenate([logp, classify(np.stack(patches[first:]), model)])
     best_lp = logp.max(1)
     paired = _paired_brackets([g.kind for g in glyphs])
     out: list[Glyph] = []
@@ -494,9 +560,7 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
         whole_prior = _aspect_prior(logp[whole_j], patches[whole_j])
         whole_score = options[0][0] + best_lp[whole_j] + whole_prior
         pieces = options[0][1]
-        sure = best_lp[whole_j] >= np.log(WHOLE_SURE_P) and whole_box[2] <= WHOLE_SURE_W * H \
-            and whole_prior > -1.0  # a confident digit of usual shape: no split
-        if len(options) > 1 and not sure:
+        if len(options) > 1:  # (only glyphs not sure as a whole have a split option)
             split_score, split = _best_split(options[1], best_lp, logp, patches, H)
             if split_score > whole_score:
                 pieces = split
