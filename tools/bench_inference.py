@@ -35,7 +35,8 @@ def numpy_forward(layers, x: np.ndarray) -> np.ndarray:
     h = x
     for i, (w, b) in enumerate(layers):
         z = h @ w.T + b
-        h = 1.0 / (1.0 + np.exp(-z)) if i + 1 < len(layers) else z
+        # (clipped: exp(88+) overflows float32; sigmoid(+-30) is 0 or 1 in float32 anyway)
+        h = 1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0))) if i + 1 < len(layers) else z
     m = h.max(axis=-1, keepdims=True)
     return h - m - np.log(np.exp(h - m).sum(axis=-1, keepdims=True))
 
