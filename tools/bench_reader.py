@@ -269,6 +269,10 @@ def main(argv: list[str]) -> int:
     p.add_argument("--tesseract-n", type=int, default=None,
                    help="run Tesseract on the first N photos of each set (default: all)")
     p.add_argument("--no-load-digits", action="store_true")
+    p.add_argument("--split", choices=("test", "valid"), default="test",
+                   help="digits of the photos: MNIST test digits (the benchmark), or the "
+                        "validation digits 50,000..59,999 (for choosing reader changes; this "
+                        "session's: --split valid --n 300 --n-hard 150 --seed 555)")
     p.add_argument("--tune-uncertain", type=int, default=0, metavar="N",
                    help="instead: choose UNCERTAIN_BELOW on N normal + N hard photos of "
                         "MNIST validation digits")
@@ -279,7 +283,7 @@ def main(argv: list[str]) -> int:
     if args.tune_uncertain:
         tune_uncertain(model, args.tune_uncertain, args.seed + 50, 0.01)
         return 0
-    print(f"# reader benchmark: {platform.machine()}, {os.cpu_count()} cores, OpenCV "
+    print(f"# reader benchmark ({args.split} digits): {platform.machine()}, {os.cpu_count()} cores, OpenCV "
           f"{cv2.__version__}, one thread; model {model.meta.get('name')} {model.layer_sizes}")
     have_tess = not args.no_tesseract and subprocess.run(
         ["tesseract", "--version"], capture_output=True).returncode == 0
@@ -296,7 +300,7 @@ def main(argv: list[str]) -> int:
                                     ("hard", args.n_hard, True, args.seed + 1)):
             if n <= 0:
                 continue
-            photos = list(synth_photos.make_photos(n, seed=seed, hard=hard))
+            photos = list(synth_photos.make_photos(n, seed=seed, hard=hard, split=args.split))
             tn = n if args.tesseract_n is None else min(n, args.tesseract_n)
             res = run_photos(photos, model, psm, tn, tmp)
             res["set"] = name
