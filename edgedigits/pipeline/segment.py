@@ -293,8 +293,9 @@ def _in_sloped_band(x, y, w, h, keep: np.ndarray, H: float) -> np.ndarray:
     if fit.sum() < 2 or np.ptp(cx[fit]) <= 0:
         return np.ones_like(keep)
     for _ in range(2):
-        slope, icpt = np.polyfit(cx[fit], cy[fit], 1)
-        slope = float(np.clip(slope, -BAND_MAX_SLOPE, BAND_MAX_SLOPE))
+        slope = float(np.clip(np.polyfit(cx[fit], cy[fit], 1)[0], -BAND_MAX_SLOPE,
+                              BAND_MAX_SLOPE))
+        icpt = float(cy[fit].mean() - slope * cx[fit].mean())  # through the centroid
         near = fit & (np.abs(cy - (icpt + slope * cx)) <= BAND_OUTLIER * H)
         if near.sum() < 2 or np.ptp(cx[near]) <= 0:
             break
