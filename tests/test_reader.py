@@ -451,13 +451,14 @@ def test_number_cut_off_at_the_edge(pick):
 
 # ---- end to end ----------------------------------------------------------------------------
 
-# Floors on 30 generated photos (seed fixed), with the shipped model (mlp-800-200 reads 77%
-# of these numbers exactly and 96.5% of their digits; from the TRUE boxes, 90% and 99.0%).
-# Segmentation is also held to what the same model reads from the true digit boxes.
+# Floors on 30 generated photos (seed fixed), with the shipped model (the reader reads 90% of
+# these numbers exactly and 99.0% of their digits, as from the TRUE boxes; the first session's
+# reader and model read 77% and 96.5%). Segmentation is also held to what the same model reads
+# from the true digit boxes.
 E2E_PHOTOS = 30
-E2E_MIN_EXACT = 0.6
-E2E_MIN_DIGIT_ACC = 0.93
-E2E_MIN_RATIO = 0.85
+E2E_MIN_EXACT = 0.8
+E2E_MIN_DIGIT_ACC = 0.97
+E2E_MIN_RATIO = 0.9
 
 
 def test_end_to_end_on_generated_photos(model, mnist_test):
