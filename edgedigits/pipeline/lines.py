@@ -157,13 +157,13 @@ def _join_tilted(lines: list[Line], x, y, w, h, labels) -> list[Line]:
     joined = True
     while joined and len(lines) > 1:
         joined = False
+        info = [ends(ln) for ln in lines]  # once per pass, not once per pair
         for a in range(len(lines)):
             for b in range(len(lines)):
                 A, B = lines[a], lines[b]
                 if a == b or max(A.height, B.height) > JOIN_H_RATIO * min(A.height, B.height):
                     continue
-                ia, sa = ends(A)
-                ib, sb = ends(B)
+                (ia, sa), (ib, sb) = info[a], info[b]
                 if ia.size == 0 or ib.size == 0:
                     continue
                 ra, lb = ia[-1], ib[0]  # A's last digit-sized mark, B's first
