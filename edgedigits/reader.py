@@ -147,11 +147,12 @@ def _line_glyphs(page: _Page, line: Line, model) -> tuple[list[Glyph], int, int,
     ink, _ = _bin.ink_contrast(region)
     # Rules found on the whole page, where they are long, carried into the region.
     rules = page.binarized.rules.astype(np.float64) * s - np.array([rx0, ry0, rx0, ry0])
-    # Within a line of writing a rule shows only in short pieces between the digits.
+    # Within a line of writing a rule shows only in short pieces between the digits. Tilted
+    # rules were searched on the whole page (the region is too short to tell their tilt).
     mask, _ = _bin.hysteresis(ink, _bin.threshold(ink), np.round(rules),
                               int(round((_bin.RULE_MAX_THICK - 1) * s)),
                               rule_segment=max(6, int(REGION_RULE_SEGMENT * H)),
-                              rule_gap=int(REGION_RULE_GAP * H))
+                              rule_gap=int(REGION_RULE_GAP * H), rule_tilted=False)
     band = (int(y - ry0), int(y + h - ry0))
     return segment_line(ink, mask, band, H, model), rx0, ry0, H
 

@@ -134,6 +134,29 @@ def test_ruled_lines_removed_digits_kept(pick):
         np.pad(page, ((0, 0), (200, 200)), constant_values=235)).digits
 
 
+@pytest.mark.parametrize("slope", [0.1, -0.2, 0.27])
+def test_tilted_ruled_lines_removed(pick, slope):
+    # A page photographed at a tilt: its rules run at 6-15 degrees, too steep to make the long
+    # horizontal runs of thin ink that a level rule makes.
+    alpha, _ = rd.draw_line([pick(3)[0], pick(4)[0], pick(7)[0]], height=60, gap=0.4)
+    page = rd.on_paper(alpha)
+    h, w = page.shape
+    canvas = np.full((h + 300, w + 500), 235, np.uint8)
+    canvas[150:150 + h, 250:250 + w] = page
+    W = canvas.shape[1]
+    for y in range(-400, canvas.shape[0] + 400, 40):
+        cv2.line(canvas, (0, y), (W, int(y + slope * W)), 170, 2)
+    b = binarize.binarize(canvas)
+    assert len(b.rules) >= 3
+    found = (b.rules[:, 3] - b.rules[:, 1]) / np.maximum(b.rules[:, 2] - b.rules[:, 0], 1)
+    assert np.all(np.abs(found - slope) < 0.03), found
+    _, _, st, _ = cv2.connectedComponentsWithStats(b.mask, connectivity=8)
+    assert st[1:, cv2.CC_STAT_WIDTH].max() < 100  # no rule left: only digit-sized marks
+    plain = np.full_like(canvas, 235)
+    plain[150:150 + h, 250:250 + w] = page
+    assert read_number(canvas).digits == read_number(plain).digits
+
+
 def test_shadow_and_gradient_normalised(pick):
     alpha, _ = rd.draw_line([pick(2)[0], pick(5)[0], pick(8)[0], pick(0)[0]], height=60)
     page = rd.on_paper(alpha).astype(np.float32)

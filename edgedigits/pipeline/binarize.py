@@ -13,7 +13,9 @@ median the strong deviations fall on, and the image is inverted first.
 
 Ruled lines are long, thin, nearly horizontal structures: pixels in vertical runs of at most
 RULE_MAX_THICK px, bridged across the pen strokes that cross them, forming components at least
-RULE_MIN_LEN_FRAC of the image wide (a probabilistic Hough transform on those runs). A rule is
+RULE_MIN_LEN_FRAC of the image wide (a probabilistic Hough transform on those runs). On a page
+photographed at a tilt the rules are tilted too: the tilt is the strongest straight line of thin
+ink (a Hough transform), and the search is repeated on the thin ink rotated level. A rule is
 erased along its whole length, but only where its ink is thin: a pen stroke crossing it keeps
 its pixels.
 """
@@ -44,7 +46,14 @@ RULE_MIN_LEN_FRAC = 0.2
 RULE_SEGMENT = 25  # px: shortest horizontal run of thin ink that may be part of a rule
 RULE_BRIDGE = 15  # px of horizontal closing that bridges a pen stroke crossing the line
 RULE_MAX_GAP = 60  # px: a rule may be hidden this long behind writing
-RULE_MAX_SLOPE = 0.15  # |dy/dx| of a rule (about 8.5 degrees)
+RULE_MAX_SLOPE = 0.15  # |dy/dx| of a rule found unrotated (about 8.5 degrees)
+# A page photographed at a tilt has tilted rules, whose thin ink makes no long horizontal runs.
+# Their tilt is the strongest straight line of thin ink within RULE_MAX_TILT degrees of
+# horizontal (a Hough transform); tilted more than RULE_MIN_TILT, the search is repeated on the
+# thin ink rotated by it, where a rule must lie within RULE_TILT_SLOPE of horizontal.
+RULE_MAX_TILT = 18.0
+RULE_MIN_TILT = 3.0
+RULE_TILT_SLOPE = 0.06
 
 
 @dataclass(frozen=True)
@@ -103,16 +112,18 @@ def threshold(ink: np.ndarray) -> int:
 
 def hysteresis(ink: np.ndarray, t: int, rules: np.ndarray | None = None,
                rule_thickness: int = RULE_MAX_THICK - 1, rule_segment: int = RULE_SEGMENT,
-               rule_gap: int = RULE_MAX_GAP) -> tuple[np.ndarray, np.ndarray]:
+               rule_gap: int = RULE_MAX_GAP, rule_tilted: bool = True
+               ) -> tuple[np.ndarray, np.ndarray]:
     """0/1 mask: pixels >= t, plus pixels >= HYSTERESIS_LOW * t connected to them; and rules.
 
     Ruled lines are found (and erased) in the weak mask first, where they are whole and long;
     otherwise a faint rule touching a digit would be grown into the digit's component. `rules`
     adds segments already found elsewhere (e.g. on the whole page), as (K, 4) x0, y0, x1, y1;
-    they are erased `rule_thickness` px thick. `rule_segment` and `rule_gap` are find_rules'.
+    they are erased `rule_thickness` px thick. `rule_segment`, `rule_gap` and `rule_tilted` are
+    find_rules' `segment`, `max_gap` and `tilted`.
     """
     weak = (ink >= int(t * HYSTERESIS_LOW)).astype(np.uint8)
-    found = find_rules(weak, rule_segment, rule_gap)
+    found = find_rules(weak, rule_segment, rule_gap, rule_tilted)
     if rules is not None and len(rules):
         found = np.concatenate([found, rules.astype(np.int32).reshape(-1, 4)])
     weak = erase_rules(weak, found, rule_thickness)
@@ -126,11 +137,12 @@ def hysteresis(ink: np.ndarray, t: int, rules: np.ndarray | None = None,
     return keep[labels], found
 
 
-def find_rules(mask: np.ndarray, segment: int = RULE_SEGMENT, max_gap: int = RULE_MAX_GAP
-               ) -> np.ndarray:
+def find_rules(mask: np.ndarray, segment: int = RULE_SEGMENT, max_gap: int = RULE_MAX_GAP,
+               tilted: bool = True) -> np.ndarray:
     """Long thin nearly horizontal lines in a 0/1 mask: (K, 4) int32 segments x0, y0, x1, y1.
 
-    segment: shortest visible piece of a rule (px); max_gap: longest stretch hidden by writing.
+    segment: shortest visible piece of a rule (px); max_gap: longest stretch hidden by writing;
+    tilted: also look for rules tilted beyond RULE_MIN_TILT (see RULE_MAX_TILT).
     """
     none = np.zeros((0, 4), np.int32)
     h, w = mask.shape
@@ -140,6 +152,40 @@ def find_rules(mask: np.ndarray, segment: int = RULE_SEGMENT, max_gap: int = RUL
     vk = cv2.getStructuringElement(cv2.MORPH_RECT, (1, RULE_MAX_THICK + 1))
     thick = cv2.morphologyEx(mask, cv2.MORPH_OPEN, vk)
     thin = cv2.subtract(mask, thick)
+    if not thin.any():
+        return none
+    found = [_horizontal_rules(thin, segment, max_gap, min_len, RULE_MAX_SLOPE)]
+    tilt = _rule_tilt(thin, min_len) if tilted else 0.0
+    if abs(tilt) > RULE_MIN_TILT:
+        # Rotated onto a canvas that holds all of it: rules in the corners stay whole.
+        cos_t, sin_t = abs(np.cos(np.deg2rad(tilt))), abs(np.sin(np.deg2rad(tilt)))
+        tw, th = int(np.ceil(w * cos_t + h * sin_t)), int(np.ceil(h * cos_t + w * sin_t))
+        rot = cv2.getRotationMatrix2D(((w - 1) / 2.0, (h - 1) / 2.0), tilt, 1.0)
+        rot[:, 2] += ((tw - w) / 2.0, (th - h) / 2.0)
+        turned = cv2.warpAffine(thin, rot, (tw, th), flags=cv2.INTER_NEAREST)
+        segs = _horizontal_rules(turned, segment, max_gap, min_len, RULE_TILT_SLOPE)
+        if len(segs):
+            back = cv2.invertAffineTransform(rot)
+            pts = cv2.transform(segs.reshape(-1, 1, 2).astype(np.float64), back)
+            found.append(np.round(pts.reshape(-1, 4)).astype(np.int32))
+    return np.concatenate(found)
+
+
+def _rule_tilt(thin: np.ndarray, min_len: int) -> float:
+    """Tilt (degrees, positive where a rule goes down to the right) of the strongest straight
+    line of thin ink within RULE_MAX_TILT of horizontal, or 0.0 if there is none."""
+    band = np.deg2rad(RULE_MAX_TILT)
+    lines = cv2.HoughLines(thin, 1, np.pi / 360, threshold=max(10, min_len // 2),
+                           min_theta=np.pi / 2 - band, max_theta=np.pi / 2 + band)
+    if lines is None:
+        return 0.0
+    return float(np.rad2deg(lines[0, 0, 1]) - 90.0)
+
+
+def _horizontal_rules(thin: np.ndarray, segment: int, max_gap: int, min_len: int,
+                      max_slope: float) -> np.ndarray:
+    """Rules within max_slope of horizontal in a mask of thin ink (see find_rules)."""
+    none = np.zeros((0, 4), np.int32)
     # Horizontal runs of thin ink: short enough a kernel to follow a slightly tilted line.
     # Closed first, so a faint rule that binarised as dashes still makes long runs.
     bridge = cv2.getStructuringElement(cv2.MORPH_RECT, (RULE_BRIDGE, 1))
@@ -155,7 +201,7 @@ def find_rules(mask: np.ndarray, segment: int = RULE_SEGMENT, max_gap: int = RUL
         return none
     segs = segs.reshape(-1, 4).astype(np.int32)
     dx, dy = np.abs(segs[:, 2] - segs[:, 0]), np.abs(segs[:, 3] - segs[:, 1])
-    return segs[dy <= RULE_MAX_SLOPE * dx]
+    return segs[dy <= max_slope * dx]
 
 
 def erase_rules(mask: np.ndarray, segs: np.ndarray, thickness: int) -> np.ndarray:
