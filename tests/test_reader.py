@@ -134,6 +134,19 @@ def test_ruled_lines_removed_digits_kept(pick):
         np.pad(page, ((0, 0), (200, 200)), constant_values=235)).digits
 
 
+def test_erase_rules_keeps_a_stroke_lying_along_the_rule():
+    # Erasing at the line's working scale allows rules up to 6 px thick; this rule is 2 px, and
+    # the 5 px pen stroke that runs along it (a dash, the bar of a 5 or 7) is not a rule.
+    mask = np.zeros((60, 400), np.uint8)
+    mask[30:32, :] = 1                          # the rule
+    mask[28:33, 150:200] = 1                    # a stroke along it
+    mask[10:50, 300:305] = 1                    # a stroke across it
+    out = binarize.erase_rules(mask, np.array([[0, 30, 399, 30]]), 6)
+    assert out[30:32, :140].sum() == 0 and out[30:32, 210:290].sum() == 0  # rule gone
+    assert out[28:33, 150:200].all()            # the stroke along it kept whole
+    assert out[10:50, 300:305].all()            # the stroke across it kept whole
+
+
 @pytest.mark.parametrize("slope", [0.1, -0.2, 0.27])
 def test_tilted_ruled_lines_removed(pick, slope):
     # A page photographed at a tilt: its rules run at 6-15 degrees, too steep to make the long

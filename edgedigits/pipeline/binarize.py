@@ -205,9 +205,9 @@ def _horizontal_rules(thin: np.ndarray, segment: int, max_gap: int, min_len: int
 
 
 def erase_rules(mask: np.ndarray, segs: np.ndarray, thickness: int) -> np.ndarray:
-    """Erase ruled lines: pixels near a rule segment whose vertical ink run is at most
-    `thickness` + 1 px. Where a pen stroke crosses or runs along the rule the run is longer, so
-    the stroke keeps its pixels and is not cut."""
+    """Erase ruled lines: pixels near a rule segment whose vertical ink run is at most the
+    rules' measured thickness + 1 px (and at most `thickness` + 1). Where a pen stroke crosses
+    or runs along the rule the run is longer, so the stroke keeps its pixels and is not cut."""
     if len(segs) == 0:
         return mask
     drawn = np.zeros_like(mask)
@@ -219,9 +219,32 @@ def erase_rules(mask: np.ndarray, segs: np.ndarray, thickness: int) -> np.ndarra
         slope = (y1 - y0) / (x1 - x0) if x1 != x0 else 0.0
         ya, yb = y0 - slope * x0, y0 + slope * (w - 1 - x0)
         cv2.line(drawn, (0, int(round(ya))), (w - 1, int(round(yb))), 1, band)
-    vk = cv2.getStructuringElement(cv2.MORPH_RECT, (1, int(thickness) + 2))
-    thin = cv2.subtract(mask, cv2.morphologyEx(mask, cv2.MORPH_OPEN, vk))
+    t = _rule_thickness(mask, drawn, int(thickness))
+    thin = cv2.subtract(mask, _runs_at_least(mask, t + 2))
     return cv2.subtract(mask, drawn & thin)
+
+
+def _runs_at_least(mask: np.ndarray, k: int) -> np.ndarray:
+    """The pixels of `mask` in vertical runs of at least k px (a morphological opening that is
+    exact for even k too: the dilation's anchor mirrors the erosion's)."""
+    vk = np.ones((k, 1), np.uint8)
+    return cv2.dilate(cv2.erode(mask, vk, anchor=(0, 0)), vk, anchor=(0, k - 1))
+
+
+def _rule_thickness(mask: np.ndarray, drawn: np.ndarray, limit: int) -> int:
+    """The commonest vertical run length (px, at most `limit`) of the ink along the rules: the
+    rules' own thickness. Strokes along a rule are thicker than a rule drawn with a ruler
+    (they would be erased with it if every run up to `limit` were), crossing strokes longer."""
+    along = mask & drawn
+    total = int(along.sum())
+    if total == 0:
+        return limit
+    # pixels[k - 1]: ink pixels along the rules in vertical runs of at least k px
+    pixels = [total]
+    for k in range(2, limit + 2):
+        pixels.append(int((_runs_at_least(mask, k) & drawn).sum()))
+    runs = [(pixels[k - 1] - pixels[k]) / k for k in range(1, limit + 1)]  # runs of exactly k
+    return int(np.argmax(runs)) + 1 if max(runs) > 0 else limit
 
 
 def binarize(gray: np.ndarray) -> Binarized:
