@@ -293,6 +293,8 @@ def test_brackets_pair_up_or_are_digits():
     assert _paired_brackets([")", "digit", "digit"]) == set()    # a ")" opening the line
     assert _paired_brackets(["digit", "(", "digit"]) == set()    # a "(" never closed
     assert _paired_brackets(["(", ")", "digit"]) == set()        # nothing between: a broken 0
+    # "(849(1)": the "(" just before ")" is a curved 1; the ")" closes the first "("
+    assert _paired_brackets(["(", "digit", "digit", "digit", "(", ")"]) == {0, 5}
 
 
 def test_slanted_touching_strokes_get_a_slanted_cut():

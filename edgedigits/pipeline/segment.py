@@ -324,15 +324,17 @@ def _cut_candidates(profile: np.ndarray, minw: int) -> list[int]:
 def _paired_brackets(kinds: list[str]) -> set[int]:
     """Indices of the brackets that pair up, "(" before ")" with digits or marks between.
     A lone bracket (a ")" opening the line, a "(" that never closes) is a digit drawn round:
-    a curved 1, an open 8."""
+    a curved 1, an open 8. So is a "(" just before a ")": brackets enclose something, and
+    written brackets do not nest, so that ")" closes an earlier "(" if there is one."""
     out, open_ = set(), []
     for i, k in enumerate(kinds):
         if k == "(":
             open_.append(i)
-        elif k == ")" and open_:
-            j = open_.pop()
-            if i - j > 1:
-                out.update((i, j))
+        elif k == ")":
+            enclosing = [j for j in open_ if i - j > 1]
+            if enclosing:
+                open_.remove(enclosing[-1])
+                out.update((i, enclosing[-1]))
     return out
 
 
