@@ -47,8 +47,9 @@ TOO_BRIGHT_P1 = 250
 BLURRY_MIN_INK = 12
 BLURRY_LAPLACIAN_VAR = 4.0
 # An image whose ink mask has at least NOISE_MIN_COMPONENTS components, NOISE_SPECK_SHARE of
-# them under NOISE_SPECK_AREA px, is noise (sensor noise, a textured surface), not writing:
-# generated photos have at most ~50 components; uniform noise has thousands, 70%+ specks.
+# them (in the plain threshold mask) under NOISE_SPECK_AREA px, is noise (sensor noise, a
+# textured surface), not writing: generated photos have at most ~50 components; uniform noise
+# has thousands, 75%+ specks.
 NOISE_MIN_COMPONENTS = 150
 NOISE_SPECK_AREA = 20
 NOISE_SPECK_SHARE = 0.6
@@ -102,11 +103,15 @@ def _analyse(image) -> tuple[_Page | None, str | None]:
     b = _bin.binarize(det)
     _, _, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
         b.mask, 8, cv2.CV_32S, cv2.CCL_GRANA)
-    # Noise, not writing: hundreds of components, most of them a few pixels.
-    areas = stats[1:, cv2.CC_STAT_AREA]
-    if areas.size >= NOISE_MIN_COMPONENTS and \
-            np.mean(areas < NOISE_SPECK_AREA) >= NOISE_SPECK_SHARE:
-        return None, REASON_NO_WRITING
+    # Noise, not writing: hundreds of components, most of them a few pixels. The share of
+    # specks is judged on the plain threshold mask: erasing "rules" found in noise (or not)
+    # would move it.
+    if stats.shape[0] - 1 >= NOISE_MIN_COMPONENTS:
+        plain = (b.ink >= b.threshold).astype(np.uint8)
+        _, _, raw, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
+            plain, 8, cv2.CV_32S, cv2.CCL_GRANA)
+        if np.mean(raw[1:, cv2.CC_STAT_AREA] < NOISE_SPECK_AREA) >= NOISE_SPECK_SHARE:
+            return None, REASON_NO_WRITING
     lines = find_lines(stats, det.shape)
     page = _Page(loaded, det, det_scale, b, lines)
     if not lines:

@@ -131,6 +131,10 @@ ASPECT_WEIGHT = 0.5         # how much of it: synthetic and real writing slants 
 SLIVER_MAX_W = 0.2          # a mark this narrow (x H) is a 1 or a broken-off fragment
 REJECT_P = 0.25             # a mark below this probability ...
 REJECT_MAX_H = 0.6          # ... and shorter than this x H is not a digit (MNIST has small digits)
+# A sliver (narrower than SLIVER_MAX_W x H) read as a 1 below this probability and shorter than
+# FRAGMENT_MAX_H x H is a fragment (a blot beside a stroke): a written 1 is as tall as its line.
+FRAGMENT_P = 0.5
+FRAGMENT_MAX_H = 0.7
 
 
 @dataclass
@@ -572,7 +576,9 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
                 out.append(Glyph(pb, kind))
                 continue
             p = float(np.exp(best_lp[j]))
-            sliver = pb[2] < SLIVER_MAX_W * H and int(logp[j].argmax()) != 1
+            narrow = pb[2] < SLIVER_MAX_W * H
+            sliver = narrow and (int(logp[j].argmax()) != 1
+                                 or (p < FRAGMENT_P and pb[3] < FRAGMENT_MAX_H * H))
             if (p < REJECT_P and pb[3] < REJECT_MAX_H * H) or sliver:
                 out.append(Glyph(pb, "-" if pb[2] > 1.5 * pb[3] else "."))
             else:
