@@ -297,6 +297,23 @@ def test_brackets_pair_up_or_are_digits():
     assert _paired_brackets(["(", "digit", "digit", "digit", "(", ")"]) == {0, 5}
 
 
+def test_fragments_and_specks_are_not_digits():
+    from edgedigits.pipeline.segment import _not_a_digit
+
+    def reads(digit, p):  # log-probabilities reading `digit` with probability p
+        q = np.full(10, (1 - p) / 9)
+        q[digit] = p
+        return np.log(q)
+    H = 100
+    assert _not_a_digit((0, 0, 10, 59), reads(1, 0.27), H)       # short unsure sliver: a blot
+    assert not _not_a_digit((0, 0, 10, 59), reads(1, 0.9), H)    # a small but sure 1
+    assert not _not_a_digit((0, 0, 10, 95), reads(1, 0.3), H)    # a full-height 1, unsure
+    assert _not_a_digit((0, 0, 15, 95), reads(7, 0.9), H)        # a sliver is a 1 or nothing
+    assert _not_a_digit((0, 0, 40, 50), reads(3, 0.2), H)        # small and unsure
+    assert not _not_a_digit((0, 0, 40, 50), reads(3, 0.6), H)    # a small digit
+    assert not _not_a_digit((0, 0, 60, 100), reads(8, 0.2), H)   # a full-size unsure digit
+
+
 def test_slanted_touching_strokes_get_a_slanted_cut():
     from edgedigits.pipeline import segment
     m = np.zeros((41, 36), np.uint8)  # two strokes leaning right, their columns overlapping

@@ -325,6 +325,18 @@ def _cut_candidates(profile: np.ndarray, minw: int) -> list[int]:
     return sorted(cuts)
 
 
+def _not_a_digit(box, logp: np.ndarray, H: float) -> bool:
+    """Is a mark cut as a digit (box x, y, w, h; its log-probabilities) a fragment or a speck:
+    small and unsure (REJECT_*), or a sliver that is not a sure, full-height 1?"""
+    p = float(np.exp(logp.max()))
+    w, h = box[2], box[3]
+    if p < REJECT_P and h < REJECT_MAX_H * H:
+        return True
+    if w < SLIVER_MAX_W * H:
+        return int(logp.argmax()) != 1 or (p < FRAGMENT_P and h < FRAGMENT_MAX_H * H)
+    return False
+
+
 def _paired_brackets(kinds: list[str]) -> set[int]:
     """Indices of the brackets that pair up, "(" before ")" with digits or marks between.
     A lone bracket (a ")" opening the line, a "(" that never closes) is a digit drawn round:
@@ -575,11 +587,7 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
             if j < 0:
                 out.append(Glyph(pb, kind))
                 continue
-            p = float(np.exp(best_lp[j]))
-            narrow = pb[2] < SLIVER_MAX_W * H
-            sliver = narrow and (int(logp[j].argmax()) != 1
-                                 or (p < FRAGMENT_P and pb[3] < FRAGMENT_MAX_H * H))
-            if (p < REJECT_P and pb[3] < REJECT_MAX_H * H) or sliver:
+            if _not_a_digit(pb, logp[j], H):
                 out.append(Glyph(pb, "-" if pb[2] > 1.5 * pb[3] else "."))
             else:
                 out.append(Glyph(pb, "digit", logp[j], patches[j]))
