@@ -300,6 +300,20 @@ def test_brackets_pair_up_or_are_digits():
     assert _paired_brackets(["(", "digit", "digit", "digit", "(", ")"]) == {0, 5}
 
 
+def test_a_sure_bracket_takes_a_less_clear_partner():
+    from edgedigits.pipeline.segment import _partner_brackets
+    d = "digit"
+    # a wide or short ")" (curved like one by the looser thresholds) closes an open "("
+    assert _partner_brackets(["(", d, d, d, d], ["", "", "", "", ")"]) == ["(", d, d, d, ")"]
+    # ... and a less clear "(" opens a sure ")"
+    assert _partner_brackets([d, d, d, ")", d], ["(", "", "", "", ""]) == ["(", d, d, ")", d]
+    # not: nothing between, a sure ")" of its own later, a "(" already open
+    assert _partner_brackets(["(", d, d], ["", ")", ""]) == ["(", d, d]
+    assert _partner_brackets(["(", d, d, ")"], ["", "", ")", ""]) == ["(", d, d, ")"]
+    assert _partner_brackets(["(", d, d, ")"], ["", "(", "", ""]) == ["(", d, d, ")"]
+    assert _partner_brackets([d, d, d], ["(", "", ")"]) == [d, d, d]  # no sure bracket at all
+
+
 def test_fragments_and_specks_are_not_digits():
     from edgedigits.pipeline.segment import _not_a_digit
 

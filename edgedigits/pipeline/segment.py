@@ -88,6 +88,11 @@ PAREN_MAX_THIN = 0.4
 PAREN_MIN_BOW = 0.11
 PAREN_SURE_BOW = 0.17
 PAREN_SURE_MIN_H = 0.95     # ... but a small curved mark is a digit (a 6 with a tiny loop)
+# A bracket's partner may be less clear: a curved mark bulging more than PAREN_MIN_BOW, at
+# least PAREN_PARTNER_MIN_H x H tall and narrower than PAREN_PARTNER_MAX_W x H, is the other
+# bracket of a sure one when it would close it (a ")" after an open "(") or open it.
+PAREN_PARTNER_MIN_H = 0.95
+PAREN_PARTNER_MAX_W = 0.7
 BRACKET_VETO_P = 0.9        # a bracket-shaped mark read as a digit other than these with at
 BRACKET_LOOKALIKES = (1, 7)  # least this probability is that digit (a thin 3, an open 6)
 # Plus sign: both sides within these x H, at most this fraction of its ink in the corners.
@@ -252,6 +257,41 @@ def _shape_kind(m: np.ndarray, H: float) -> str:
                 (abs(bow) > PAREN_SURE_BOW and h > PAREN_SURE_MIN_H * H):
             return "(" if bow < 0 else ")"
     return "digit"
+
+
+def _bracket_lean(m: np.ndarray, H: float) -> str:
+    """'(' or ')' if the mark is curved like a bracket by the looser partner thresholds
+    (PAREN_PARTNER_*), else ''."""
+    h, w = m.shape
+    if w >= PAREN_PARTNER_MAX_W * H or h < PAREN_PARTNER_MIN_H * H or \
+            _thinness(m) >= PAREN_MAX_THIN:
+        return ""
+    bow = _bow(m)
+    return "" if abs(bow) <= PAREN_MIN_BOW else ("(" if bow < 0 else ")")
+
+
+def _partner_brackets(kinds: list[str], leans: list[str]) -> list[str]:
+    """Kinds with the bracket-leaning digits that complete a sure bracket made brackets: a ")"
+    closing a "(" still open before it (no sure ")" of its own after), a "(" opening a ")"
+    that follows it (no "(" open before it, none between)."""
+    out = list(kinds)
+    for i, lean in enumerate(leans):
+        if out[i] != "digit" or not lean:
+            continue
+        before, after = out[:i], out[i + 1:]
+        if lean == ")":
+            depth = 0
+            for k in before:
+                depth = depth + 1 if k == "(" else max(0, depth - 1) if k == ")" else depth
+            closes_later = ")" in after[:after.index("(")] if "(" in after else ")" in after
+            if depth and not closes_later and before[-1] != "(":
+                out[i] = ")"
+        else:
+            opened = before.count("(") > before.count(")")
+            nxt = next((k for k in after if k in "()"), "")
+            if nxt == ")" and not opened and after[0] != ")":
+                out[i] = "("
+    return out
 
 
 def _is_cap(a, b, H: float) -> bool:
@@ -524,10 +564,14 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
     # per digit glyph: [(prior, [(box, patch index or -1 for a separator, kind)])]
     hyps: list[list[tuple[float, list]]] = []
     wide: list = []  # glyphs wide enough to be touching digits: (hyps index, mask, ink, ...)
-    for labs, gx0, gy0, gx1, gy1 in groups:
-        gm = np.isin(labels[gy0:gy1, gx0:gx1], labs).astype(np.uint8)
+    masks = [np.isin(labels[gy0:gy1, gx0:gx1], labs).astype(np.uint8)
+             for labs, gx0, gy0, gx1, gy1 in groups]
+    kinds = [_shape_kind(gm, H) for gm in masks]
+    if "(" in kinds or ")" in kinds:
+        kinds = _partner_brackets(kinds, [_bracket_lean(gm, H) if k == "digit" else ""
+                                          for gm, k in zip(masks, kinds)])
+    for (labs, gx0, gy0, gx1, gy1), gm, kind in zip(groups, masks, kinds):
         gi = ink[gy0:gy1, gx0:gx1]
-        kind = _shape_kind(gm, H)
         box = (int(gx0), int(gy0), int(gx1 - gx0), int(gy1 - gy0))
         glyphs.append(Glyph(box, kind))
         if kind in "()":
