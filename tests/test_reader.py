@@ -367,6 +367,22 @@ def test_squat_digit_is_not_a_dash():
     assert _shape_kind(flat_two, H) == "digit"
 
 
+
+@pytest.mark.parametrize("height, lean, kind", [
+    (1.25, 25, "/"),       # taller than the digits: a slash even at a modest lean
+    (1.13, 35, "/"),       # a little taller, but leaning further than most written 1s
+    (1.13, 24, "digit"),   # a little taller and leaning like many 1s: a 1
+    (1.0, 38, "digit"),    # as tall as the digits: a 1, however it leans
+])
+def test_slash_from_height_and_lean(height, lean, kind):
+    from edgedigits.pipeline.segment import _shape_kind
+    H = 100.0
+    h = int(height * H)
+    w = int(h * np.tan(np.deg2rad(lean))) + 8
+    m = np.zeros((h, w), np.uint8)
+    cv2.line(m, (4, h - 4), (w - 4, 4), 1, 7)
+    assert _shape_kind(m, H) == kind
+
 def test_small_writing_beside_a_tilted_line_stays_out_of_its_band():
     from edgedigits.pipeline.segment import _in_sloped_band
     H = 40.0

@@ -79,6 +79,8 @@ DASH_MAX_STROKES = 2.5      # a flat mark taller than DOT_MAX and than this many
 SLASH_MAX_THIN = 0.25       # minor/major axis std ratio
 SLASH_MIN_ANGLE = 20.0      # degrees from vertical
 SLASH_MIN_H = 1.18
+SLASH_LEAN_ANGLE = 30.0     # ... or leaning more than this (degrees) and taller than
+SLASH_LEAN_MIN_H = 1.1      # this x H
 # Brackets: narrow and curved: the rows' ink centres bulge from the line through the ends by
 # PAREN_MIN_BOW of the height (a parabola fit; 95% of MNIST 1s bulge less than 0.094, 99%
 # less than 0.154) and the mark stands taller than digits; or it bulges beyond doubt.
@@ -246,10 +248,11 @@ def _shape_kind(m: np.ndarray, H: float) -> str:
         flat_digit = h >= DOT_MAX * H and h > DASH_MAX_STROKES * stroke_width(m)
         if not flat_digit:
             return "-" if w > 1.5 * h else "."
-    if h > SLASH_MIN_H * H:
+    if h > SLASH_LEAN_MIN_H * H:
         thin, major = _axes(m)
         angle = np.degrees(np.arctan2(abs(major[0]), abs(major[1])))  # from vertical
-        if thin < SLASH_MAX_THIN and angle > SLASH_MIN_ANGLE and major[0] * major[1] < 0:
+        tall = h > SLASH_MIN_H * H or angle > SLASH_LEAN_ANGLE
+        if tall and thin < SLASH_MAX_THIN and angle > SLASH_MIN_ANGLE and major[0] * major[1] < 0:
             return "/"  # image y grows downwards: / has x and y of opposite sign
     if w < PAREN_MAX_W * H and h > SEP_MAX_H * H and _thinness(m) < PAREN_MAX_THIN:
         bow = _bow(m)
