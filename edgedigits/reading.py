@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 # A digit whose chosen class has a probability below this is reported in `Reading.uncertain`
 # (and spoken as "may be a ... or a ..."). Chosen on validation photos; see docs/reader.md.
-UNCERTAIN_BELOW = 0.97
+UNCERTAIN_BELOW = 0.9
 
 # Reasons a Reading is empty or partial. Speech turns these codes into words.
 REASON_NO_WRITING = "no writing found"
