@@ -282,16 +282,15 @@ def _partner_brackets(kinds: list[str], leans: list[str]) -> list[str]:
         if out[i] != "digit" or not lean:
             continue
         before, after = out[:i], out[i + 1:]
+        nxt = next((k for k in after if k in "()"), "")  # the next bracket after this mark
         if lean == ")":
             depth = 0
             for k in before:
                 depth = depth + 1 if k == "(" else max(0, depth - 1) if k == ")" else depth
-            closes_later = ")" in after[:after.index("(")] if "(" in after else ")" in after
-            if depth and not closes_later and before[-1] != "(":
+            if depth and nxt != ")" and before[-1] != "(":
                 out[i] = ")"
         else:
             opened = before.count("(") > before.count(")")
-            nxt = next((k for k in after if k in "()"), "")
             if nxt == ")" and not opened and after[0] != ")":
                 out[i] = "("
     return out
