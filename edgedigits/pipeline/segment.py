@@ -116,7 +116,7 @@ SPLIT_MIN_PIECE_H = 0.55    # a piece shorter than this x H is unlikely to be a 
 SHORT_PIECE_PENALTY = 3.0   # ... and costs this much log-probability
 WIDE_PENALTY = 2.0          # log-prob penalty per H of width beyond WIDE_FREE
 WIDE_FREE = 1.0
-SPLIT_PENALTY = 0.5         # per extra piece: prefer the whole glyph when scores are close
+SPLIT_PENALTY = 0.35        # per extra piece: prefer the whole glyph when scores are close
 SPLIT_SEP_MIN_Y = 0.3       # a separator piece of a split is centred below this x glyph height
 # log P(width/height bin | digit) / P(modal bin | digit) on MNIST's first 50,000 training digits
 # (ink bounding box), bins split at ASPECT_EDGES. A "6" 1.3x as wide as tall is rare (e^-6.8):
