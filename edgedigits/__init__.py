@@ -3,6 +3,7 @@
     import edgedigits
     edgedigits.predict_digit(x)        # x: 28x28 uint8 (or float in [0, 1]), ink bright on dark
     model = edgedigits.load_model()    # the shipped default; load_model("logreg"); load_model(path)
+    edgedigits.read_number("note.jpg")  # a photo's number; reads with load_ensemble(), the shipped ensemble
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import threading
 
 import numpy as np
 
+from .ensemble import Ensemble, load_ensemble
 from .kernels import kernel_name
 from .model import Model, default_model_path, load_model
 from .modelfile import ModelFormatError
@@ -17,7 +19,8 @@ from .reading import Reading
 from .reader import read_number, read_numbers
 
 __all__ = [
-    "Model", "ModelFormatError", "Reading", "default_model_path", "kernel_name", "load_model",
+    "Ensemble", "Model", "ModelFormatError", "Reading", "default_model_path", "kernel_name",
+    "load_ensemble", "load_model",
     "predict_digit", "predict_digits", "predict_log_proba", "read_number", "read_numbers",
 ]
 __version__ = "0.1.0"

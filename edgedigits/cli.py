@@ -93,7 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="default phone region (NL, US, ...): check, format and choose "
                             "uncertain digits with its phone-number rules")
         p.add_argument("--model", default=None,
-                       help="model file, or 'logreg' (default: the shipped model)")
+                       help="model file, or a shipped model: default, default-2, logreg "
+                            "(default: the shipped ensemble of default and default-2)")
 
     read = sub.add_parser("read", help="read the phone number in one or more photos",
                           description="Read the phone number in each photo and print it (or say it).",
@@ -144,8 +145,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _load_model(name: str | None):
+def _load_model(name: str | None, *, reader: bool = False):
+    """The model named on the command line; for reading (reader=True) None stays None: the
+    reader's default, the shipped ensemble."""
     from . import load_model
+    if reader and name is None:
+        return None
     try:
         return load_model(name)
     except (OSError, ValueError, TypeError) as e:  # ModelFormatError is a ValueError
@@ -238,7 +243,7 @@ def _bad_image(path: str) -> str | None:
 
 def cmd_read(args: argparse.Namespace) -> int:
     read_number = _reader()
-    model = _load_model(args.model)
+    model = _load_model(args.model, reader=True)
     many = len(args.images) > 1
     progress = Progress(len(args.images))
     status = EXIT_READ
@@ -296,7 +301,7 @@ def cmd_read(args: argparse.Namespace) -> int:
 def cmd_camera(args: argparse.Namespace) -> int:
     from . import camera
     read_number = _reader()
-    model = _load_model(args.model)
+    model = _load_model(args.model, reader=True)
     source = args.video if args.video is not None else (args.device if args.device is not None else 0)
     session = camera.CameraSession(lambda frame: read_number(frame, model=model),
                                    lang=args.lang, region=args.region)
@@ -371,6 +376,9 @@ def _test_error(meta: dict) -> float | None:
 def cmd_info(args: argparse.Namespace) -> int:
     model = _load_model(args.model)
     info = model_info(model)
+    if args.model is None:  # what `read` and `camera` use by default
+        from .ensemble import SHIPPED_ENSEMBLE
+        info["reader_ensemble"] = list(SHIPPED_ENSEMBLE)
     if args.json:
         print(json.dumps(info, ensure_ascii=False))
         return EXIT_READ
@@ -385,6 +393,9 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"test error:  {error:.2%} (MNIST test set)" if error is not None else "test error:  not recorded")
     if "kernel" in info:
         print(f"kernel:      {info['kernel']}")
+    if "reader_ensemble" in info:
+        print(f"reader:      reads photos with the ensemble {' + '.join(info['reader_ensemble'])}"
+              " (mean log-probabilities)")
     return EXIT_READ
 
 

@@ -22,7 +22,9 @@ IMAGE_SIZE = 784
 _ONE_IMAGE_SHAPES = (IMAGE_SHAPE, (IMAGE_SIZE,))
 _MODELS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models")
 # Names accepted by load_model() for the models shipped inside the package.
-SHIPPED = {"default": "default.edm", "logreg": "logreg.edm"}
+SHIPPED = {"default": "default.edm", "logreg": "logreg.edm",
+           # the reader's ensemble (edgedigits/ensemble.py): the default MLP's recipe, other seeds
+           "default-2": "default-2.edm"}
 
 
 def default_model_path() -> str:
@@ -175,7 +177,8 @@ class Model:
 
 def load_model(path: str | os.PathLike | None = None) -> Model:
     """Load a model file. None or "default": the shipped default; "logreg": the shipped
-    logistic regression; anything else: a path to a model file."""
+    logistic regression; "default-2": the reader ensemble's second member; anything else: a
+    path to a model file."""
     if path is None:
         path = "default"
     if isinstance(path, str) and path in SHIPPED:

@@ -1,6 +1,6 @@
 """Camera-mode benchmark: from the first steady frame to the announcement, in frames and ms.
 
-    python tools/bench.py camera [--videos 8] [--seed 0] [--model default|logreg|PATH]
+    python tools/bench.py camera [--videos 8] [--seed 0] [--model default|default-2|logreg|PATH]
 
 Generates --videos camera videos with tools/synth_video.py (seeds seed, seed+1, ...: blank page,
 blurred approach, then a steady number with hand jitter; MNIST test digits, so EDGEDIGITS_DATA
@@ -89,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--videos", type=int, default=8)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--model", default=None, help="model file or 'logreg' (default: shipped)")
+    p.add_argument("--model", default=None,
+                   help="model file or a shipped name (default: the reader's shipped ensemble)")
     args = p.parse_args(argv)
     if not os.environ.get("EDGEDIGITS_DATA"):
         print("set EDGEDIGITS_DATA to the MNIST folder (the videos use MNIST test digits)", file=sys.stderr)
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     import edgedigits
     import synth_video
 
-    model = edgedigits.load_model(args.model)
+    model = edgedigits.load_ensemble() if args.model is None else edgedigits.load_model(args.model)
     read = lambda frame: edgedigits.read_number(frame, model=model)  # noqa: E731
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -108,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# camera mode: {args.videos} generated videos ({synth_video.FRAME_W}x{synth_video.FRAME_H}, "
           f"{rows[0]['fps']:.0f} fps, {synth_video.BLANK_FRAMES} blank + {synth_video.APPROACH_FRAMES} "
           f"blurred approach + {synth_video.STEADY_FRAMES} steady frames), model "
-          f"{model.meta.get('name', '?')} {'-'.join(map(str, model.layer_sizes))}, kernel {kernel}, "
+          f"{model.meta.get('name', '?')} "
+          f"{', '.join('-'.join(map(str, m.layer_sizes)) for m in getattr(model, 'members', (model,)))}, kernel {kernel}, "
           f"{platform.machine()}, {os.cpu_count()} cpus, python {platform.python_version()}")
     print("| seed | frames to announce | video ms | cpu ms | announced | right | numbers | guidance "
           "| single frames right | ms/frame read | ms/frame rejected |")

@@ -1,7 +1,7 @@
 """Reader benchmark: photos of handwritten phone numbers -> digits, against Tesseract 5.
 
     python tools/bench.py reader [--n 500] [--n-hard 200] [--seed 2026]
-                                 [--model default|logreg|PATH] [--tesseract-n N]
+                                 [--model ensemble|default|default-2|logreg|PATH] [--tesseract-n N]
                                  [--no-tesseract] [--no-load-digits]
     python tools/bench.py reader --tune-uncertain 150   # choose UNCERTAIN_BELOW (validation)
 
@@ -265,7 +265,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("--n", type=int, default=500)
     p.add_argument("--n-hard", type=int, default=200)
     p.add_argument("--seed", type=int, default=2026)
-    p.add_argument("--model", default=None, help="default, logreg or a .edm path")
+    p.add_argument("--model", default=None,
+                   help="ensemble (the reader's default), default, default-2, logreg or a .edm path")
     p.add_argument("--no-tesseract", action="store_true")
     p.add_argument("--tesseract-n", type=int, default=None,
                    help="run Tesseract on the first N photos of each set (default: all)")
@@ -280,12 +281,14 @@ def main(argv: list[str]) -> int:
     args = p.parse_args(argv)
     cv2.setNumThreads(1)
     import edgedigits
-    model = edgedigits.load_model(None if args.model in (None, "default") else args.model)
+    model = (edgedigits.load_ensemble() if args.model in (None, "ensemble")
+             else edgedigits.load_model(args.model))
+    sizes = ", ".join(str(m.layer_sizes) for m in getattr(model, "members", (model,)))
     if args.tune_uncertain:
         tune_uncertain(model, args.tune_uncertain, args.seed + 50, 0.01)
         return 0
     print(f"# reader benchmark ({args.split} digits): {platform.machine()}, {os.cpu_count()} cores, OpenCV "
-          f"{cv2.__version__}, one thread; model {model.meta.get('name')} {model.layer_sizes}")
+          f"{cv2.__version__}, one thread; model {model.meta.get('name')} {sizes}")
     have_tess = not args.no_tesseract and subprocess.run(
         ["tesseract", "--version"], capture_output=True).returncode == 0
     rows = []

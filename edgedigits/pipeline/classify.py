@@ -22,9 +22,10 @@ TTA_SHIFTS = ((0, 0), (0, 1), (0, -1), (1, 0), (-1, 0))
 
 @lru_cache(maxsize=1)
 def default_model():
-    """The shipped default model (edgedigits/models/default.edm), loaded once."""
-    from ..model import load_model
-    return load_model()
+    """The reader's default classifier, loaded once: the shipped ensemble
+    (edgedigits/ensemble.py SHIPPED_ENSEMBLE)."""
+    from ..ensemble import load_ensemble
+    return load_ensemble()
 
 
 def _shifted(patches: np.ndarray, dy: int, dx: int) -> np.ndarray:

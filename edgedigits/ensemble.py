@@ -1,0 +1,72 @@
+"""Several int8 models read as one: the renormalised mean of their log-probabilities.
+
+The reader classifies with the shipped ensemble (SHIPPED_ENSEMBLE): independently trained
+networks err on different digits, and the mean of their log-probabilities (a normalised
+product of their distributions) is right more often and less sure where they disagree. Each
+member is an ordinary Model running in the C core; a C user gets the same result by running
+each model and averaging the log-probabilities (csrc/edgedigits.h returns them per model).
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .model import Model, as_images, load_model
+
+# The shipped members, by load_model() name: the first is the default model (and the C header).
+SHIPPED_ENSEMBLE = ("default", "default-2")
+
+
+def mean_log_proba(logps) -> np.ndarray:
+    """(M, N, C) log-probabilities of M models -> (N, C): their mean, renormalised."""
+    mean = np.mean(np.asarray(logps, np.float64), axis=0)
+    top = mean.max(axis=1, keepdims=True)
+    return mean - (top + np.log(np.exp(mean - top).sum(axis=1, keepdims=True)))
+
+
+class Ensemble:
+    """Models read as one; the same prediction methods as a Model."""
+
+    def __init__(self, members):
+        members = tuple(members)
+        if not members:
+            raise ValueError("an ensemble needs at least one model")
+        for m in members:
+            if not isinstance(m, Model):
+                raise TypeError(f"expected edgedigits.Model members, got {type(m).__name__}")
+        sizes = {m.n_classes for m in members}
+        if len(sizes) != 1:
+            raise ValueError(f"ensemble members must have the same classes, got {sorted(sizes)}")
+        self.members = members
+        self.n_classes = members[0].n_classes
+        self.meta = {"name": "ensemble of " + ", ".join(m.meta.get("name", "?") for m in members)}
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    def __repr__(self) -> str:
+        return f"<edgedigits.Ensemble of {len(self.members)}: {', '.join(map(repr, self.members))}>"
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """Log-probabilities (N, n_classes), float64: the members' mean, renormalised."""
+        x = as_images(X)
+        return mean_log_proba([m.predict_log_proba(x) for m in self.members])
+
+    def predict_digits(self, X) -> np.ndarray:
+        """Most likely class per image, (N,) int64."""
+        return self.predict_log_proba(X).argmax(axis=1).astype(np.int64)
+
+    def predict_digit(self, x) -> int:
+        """Most likely class of one image."""
+        return int(self.predict_log_proba(as_images(x, single=True))[0].argmax())
+
+
+def load_ensemble(paths=None) -> Ensemble:
+    """The shipped ensemble (None), or one of the model files (or shipped names) in `paths`."""
+    if paths is None:
+        paths = SHIPPED_ENSEMBLE
+    if isinstance(paths, (str, os.PathLike)):
+        raise TypeError("expected a list of model files or shipped names, got a single "
+                        f"{type(paths).__name__} (use load_model for one model)")
+    return Ensemble(load_model(p) for p in paths)

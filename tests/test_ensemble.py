@@ -1,0 +1,86 @@
+"""The reader's ensemble (edgedigits/ensemble.py): the renormalised mean of its members'
+log-probabilities, the shipped members, and the reader using it by default."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import edgedigits
+from edgedigits.ensemble import SHIPPED_ENSEMBLE, Ensemble, load_ensemble, mean_log_proba
+from edgedigits.pipeline import classify
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXAMPLE = os.path.join(ROOT, "examples", "example-1.jpg")
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load_ensemble()
+
+
+def _images(n: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (n, 28, 28), dtype=np.uint8)
+
+
+def test_mean_log_proba_is_the_normalised_geometric_mean_of_the_distributions():
+    rng = np.random.default_rng(1)
+    p = rng.dirichlet(np.ones(10), size=(3, 7))          # 3 models, 7 images
+    got = np.exp(mean_log_proba(np.log(p)))
+    want = np.prod(p, axis=0) ** (1 / 3)
+    np.testing.assert_allclose(got, want / want.sum(1, keepdims=True), rtol=1e-12)
+
+
+def test_ensemble_of_one_model_is_that_model(shipped):
+    one = Ensemble([shipped.members[0]])
+    x = _images(20)
+    np.testing.assert_allclose(one.predict_log_proba(x), shipped.members[0].predict_log_proba(x),
+                               atol=1e-6)
+    np.testing.assert_array_equal(one.predict_digits(x), shipped.members[0].predict_digits(x))
+
+
+def test_ensemble_combines_its_members(shipped):
+    x = _images(50, seed=2)
+    logps = [m.predict_log_proba(x) for m in shipped.members]
+    got = shipped.predict_log_proba(x)
+    np.testing.assert_allclose(got, mean_log_proba(logps), atol=1e-12)
+    np.testing.assert_allclose(np.exp(got).sum(1), 1.0, atol=1e-9)
+    assert shipped.predict_digit(x[3]) == int(got[3].argmax())
+    np.testing.assert_array_equal(shipped.predict_digits(x), got.argmax(1))
+
+
+def test_shipped_ensemble_members_are_the_shipped_files_and_differ(shipped):
+    assert len(shipped) == len(SHIPPED_ENSEMBLE) >= 2
+    for name, m in zip(SHIPPED_ENSEMBLE, shipped.members):
+        assert m.sha256 == edgedigits.load_model(name).sha256
+    assert len({m.sha256 for m in shipped.members}) == len(shipped)
+    assert shipped.members[0].sha256 == edgedigits.load_model().sha256  # the C header's model
+
+
+def test_ensemble_is_better_on_mnist_than_its_members(shipped, mnist_test):
+    images, labels = mnist_test
+    errors = [float((m.predict_digits(images) != labels).mean()) for m in shipped.members]
+    ensemble = float((shipped.predict_digits(images) != labels).mean())
+    # measured: members 0.89% and 0.88%, the two together 0.60%
+    assert ensemble < min(errors), f"ensemble {ensemble:.2%} vs members {errors}"
+
+
+def test_reader_reads_with_the_shipped_ensemble_by_default(shipped):
+    default = classify.default_model()
+    assert isinstance(default, Ensemble)
+    assert [m.sha256 for m in default.members] == [m.sha256 for m in shipped.members]
+    assert edgedigits.read_number(EXAMPLE) == edgedigits.read_number(EXAMPLE, model=shipped)
+
+
+def test_bad_ensembles_are_refused(shipped):
+    with pytest.raises(ValueError, match="at least one model"):
+        Ensemble([])
+    with pytest.raises(TypeError, match="edgedigits.Model"):
+        Ensemble([shipped.members[0], "default.edm"])
+    with pytest.raises(TypeError, match="list of model files"):
+        load_ensemble("default")
+    with pytest.raises(FileNotFoundError):
+        load_ensemble(["default", "no-such-model.edm"])
+    with pytest.raises(ValueError, match="shape"):
+        shipped.predict_log_proba(np.zeros((3, 27, 27), np.uint8))
