@@ -324,6 +324,7 @@ def test_fragments_and_specks_are_not_digits():
     H = 100
     assert _not_a_digit((0, 0, 10, 59), reads(1, 0.27), H)       # short unsure sliver: a blot
     assert not _not_a_digit((0, 0, 10, 59), reads(1, 0.9), H)    # a small but sure 1
+    assert _not_a_digit((0, 0, 8, 36), reads(1, 0.999), H)       # a tick a third as tall: not a 1
     assert not _not_a_digit((0, 0, 10, 95), reads(1, 0.3), H)    # a full-height 1, unsure
     assert _not_a_digit((0, 0, 15, 95), reads(7, 0.9), H)        # a sliver is a 1 or nothing
     assert _not_a_digit((0, 0, 40, 50), reads(3, 0.2), H)        # small and unsure

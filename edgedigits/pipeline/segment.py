@@ -143,6 +143,8 @@ REJECT_MAX_H = 0.6          # ... and shorter than this x H is not a digit (MNIS
 # FRAGMENT_MAX_H x H is a fragment (a blot beside a stroke): a written 1 is as tall as its line.
 FRAGMENT_P = 0.5
 FRAGMENT_MAX_H = 0.7
+# ... and one shorter than this x H is a fragment however sure the 1 (a tick beside a 9).
+ONE_MIN_H = 0.5
 
 
 @dataclass
@@ -376,7 +378,8 @@ def _not_a_digit(box, logp: np.ndarray, H: float) -> bool:
     if p < REJECT_P and h < REJECT_MAX_H * H:
         return True
     if w < SLIVER_MAX_W * H:
-        return int(logp.argmax()) != 1 or (p < FRAGMENT_P and h < FRAGMENT_MAX_H * H)
+        return int(logp.argmax()) != 1 or h < ONE_MIN_H * H or \
+            (p < FRAGMENT_P and h < FRAGMENT_MAX_H * H)
     return False
 
 
