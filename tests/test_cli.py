@@ -158,6 +158,10 @@ def test_info_names_the_model_and_its_checksum():
     info = json.loads(run("info", "--json").stdout)
     assert info["sha256"] == sha and info["layer_sizes"][0] == 784 and info["layer_sizes"][-1] == 10
     assert info["parameters"] == sum(a * b + b for a, b in zip(info["layer_sizes"], info["layer_sizes"][1:]))
+    # what `read` uses by default: the shipped ensemble, named
+    from edgedigits.ensemble import SHIPPED_ENSEMBLE
+    assert info["reader_ensemble"] == list(SHIPPED_ENSEMBLE)
+    assert "reader_ensemble" not in json.loads(run("info", "--json", "--model", "logreg").stdout)
     proc = run("info", "--model", "/nonexistent.edm")
     assert proc.returncode == 2 and "model file not found" in proc.stderr
 
