@@ -92,7 +92,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="train-fit: MNIST training digits 0..49,999 only (keeps the trainer's "
                         "validation digits out); train: all 60,000; valid: only the validation "
                         "digits 50,000..59,999 (patches for the trainer's data.valid_extra)")
-    p.add_argument("--model", default=None, help="model for the reader's split decisions")
+    p.add_argument("--model", default=None,
+                   help="model for the reader's split decisions (default: the reader's own, "
+                        "the shipped ensemble)")
     p.add_argument("--out", default=os.path.join("~", ".cache", "edgedigits",
                                                   "reader_patches.npz"))
     p.add_argument("--merge", nargs="+", metavar="NPZ",
@@ -103,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     import cv2
     import edgedigits
     cv2.setNumThreads(1)
-    model = edgedigits.load_model(args.model)
+    model = edgedigits.load_ensemble() if args.model is None else edgedigits.load_model(args.model)
     rng = np.random.default_rng(args.seed)
     images, labels, index, hard = [], [], [], []
     out = os.path.expanduser(args.out)
