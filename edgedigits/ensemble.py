@@ -70,3 +70,9 @@ def load_ensemble(paths=None) -> Ensemble:
         raise TypeError("expected a list of model files or shipped names, got a single "
                         f"{type(paths).__name__} (use load_model for one model)")
     return Ensemble(load_model(p) for p in paths)
+
+
+def load_reader_model(name=None):
+    """What the reader classifies with, by command-line name: None or "ensemble": the shipped
+    ensemble; anything else as load_model() takes it (a shipped name or a model file)."""
+    return load_ensemble() if name in (None, "ensemble") else load_model(name)

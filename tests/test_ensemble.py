@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import edgedigits
-from edgedigits.ensemble import SHIPPED_ENSEMBLE, Ensemble, load_ensemble, mean_log_proba
+from edgedigits.ensemble import (SHIPPED_ENSEMBLE, Ensemble, load_ensemble, load_reader_model,
+                                 mean_log_proba)
 from edgedigits.pipeline import classify
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -84,3 +85,11 @@ def test_bad_ensembles_are_refused(shipped):
         load_ensemble(["default", "no-such-model.edm"])
     with pytest.raises(ValueError, match="shape"):
         shipped.predict_log_proba(np.zeros((3, 27, 27), np.uint8))
+
+
+def test_tools_name_the_reader_model_as_the_reader_uses_it(shipped):
+    for name in (None, "ensemble"):
+        model = load_reader_model(name)
+        assert isinstance(model, Ensemble)
+        assert [m.sha256 for m in model.members] == [m.sha256 for m in shipped.members]
+    assert load_reader_model("logreg").layer_sizes == (784, 10)

@@ -96,9 +96,10 @@ def main(argv: list[str] | None = None) -> int:
         print("set EDGEDIGITS_DATA to the MNIST folder (the videos use MNIST test digits)", file=sys.stderr)
         return 2
     import edgedigits
+    from edgedigits.ensemble import load_reader_model
     import synth_video
 
-    model = edgedigits.load_ensemble() if args.model is None else edgedigits.load_model(args.model)
+    model = load_reader_model(args.model)
     read = lambda frame: edgedigits.read_number(frame, model=model)  # noqa: E731
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

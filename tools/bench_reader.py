@@ -281,8 +281,8 @@ def main(argv: list[str]) -> int:
     args = p.parse_args(argv)
     cv2.setNumThreads(1)
     import edgedigits
-    model = (edgedigits.load_ensemble() if args.model in (None, "ensemble")
-             else edgedigits.load_model(args.model))
+    from edgedigits.ensemble import load_reader_model
+    model = load_reader_model(args.model)
     sizes = ", ".join(str(m.layer_sizes) for m in getattr(model, "members", (model,)))
     if args.tune_uncertain:
         tune_uncertain(model, args.tune_uncertain, args.seed + 50, 0.01)

@@ -104,8 +104,9 @@ def main(argv: list[str] | None = None) -> int:
         return merge(args.merge, os.path.expanduser(args.out))
     import cv2
     import edgedigits
+    from edgedigits.ensemble import load_reader_model
     cv2.setNumThreads(1)
-    model = edgedigits.load_ensemble() if args.model is None else edgedigits.load_model(args.model)
+    model = load_reader_model(args.model)
     rng = np.random.default_rng(args.seed)
     images, labels, index, hard = [], [], [], []
     out = os.path.expanduser(args.out)
