@@ -87,6 +87,35 @@ void ed_sigmoid_u8(const ed_layer *layer, const int32_t *acc, uint8_t *h)
     }
 }
 
+void ed_conv_sigmoid_u8(const ed_layer *layer, const uint8_t *x, int32_t *acc, uint8_t *h)
+{
+    const uint32_t ch = layer->channels, k = layer->kernel, stride = layer->stride;
+    const uint32_t side = layer->side;
+    uint32_t r, q, c, i, j, o = 0;
+    for (r = 0; r < side; r++) {
+        for (q = 0; q < side; q++) {
+            const uint8_t *win = x + (size_t)(r * stride) * ED_IMAGE_SIDE + q * stride;
+            for (c = 0; c < ch; c++, o++) {
+                const int8_t *w = layer->weights + (size_t)c * k * k;
+                /* |sum| <= 784 * 128 * 255 + 2^30 < 2^31 */
+                int32_t sum = ed_rd_i32(layer->bias + 4u * c);
+                int64_t v;
+                for (i = 0; i < k; i++) {
+                    for (j = 0; j < k; j++) {
+                        sum += (int32_t)w[i * k + j] * (int32_t)win[i * ED_IMAGE_SIDE + j];
+                    }
+                }
+                if (acc != NULL) {
+                    acc[o] = sum;
+                }
+                v = ed_requantize(sum, ed_rd_i32(layer->multiplier + 4u * c),
+                                  ed_rd_i32(layer->shift + 4u * c));
+                h[o] = ed_sigmoid_lut_data[ed_sigmoid_index(v)];
+            }
+        }
+    }
+}
+
 void ed_logits_q16(const ed_layer *layer, const int32_t *acc, int32_t *logits)
 {
     uint32_t o;
@@ -207,7 +236,11 @@ static void ed_forward_one(const ed_model *model, const uint8_t *x, int32_t *log
     bufs[0] = scratch;
     bufs[1] = scratch + model->max_hidden;
     for (i = 0; i + 1u < model->n_layers; i++) {
-        ed_layer_forward(matvec, finish, &model->layers[i], in, bufs[i & 1u], NULL);
+        if (model->layers[i].activation == ED_ACT_CONV_SIGMOID) {
+            ed_conv_sigmoid_u8(&model->layers[i], in, NULL, bufs[i & 1u]);
+        } else {
+            ed_layer_forward(matvec, finish, &model->layers[i], in, bufs[i & 1u], NULL);
+        }
         in = bufs[i & 1u];
     }
     ed_layer_forward(matvec, finish, &model->layers[model->n_layers - 1u], in, NULL, out);
@@ -232,8 +265,14 @@ static void ed_forward_lanes(const ed_model *model, ed_matmat_fn matmat, const u
     bufs[0] = scratch;
     bufs[1] = scratch + ED_BATCH_LANES * mh;
     for (i = 0; i + 1u < model->n_layers; i++) {
-        ed_layer_forward_lanes(matmat, finish, &model->layers[i], in, in_stride, bufs[i & 1u], mh,
-                               NULL, 0u);
+        if (model->layers[i].activation == ED_ACT_CONV_SIGMOID) {
+            for (j = 0; j < ED_BATCH_LANES; j++) {
+                ed_conv_sigmoid_u8(&model->layers[i], in + j * in_stride, NULL, bufs[i & 1u] + j * mh);
+            }
+        } else {
+            ed_layer_forward_lanes(matmat, finish, &model->layers[i], in, in_stride, bufs[i & 1u],
+                                   mh, NULL, 0u);
+        }
         in = bufs[i & 1u];
         in_stride = mh;
     }

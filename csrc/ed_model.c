@@ -19,7 +19,8 @@ static const char *const ed_status_strings[ED_STATUS_COUNT] = {
     "CRC-32 mismatch: the model file is corrupted",
     "layer count out of range",
     "layer sizes are zero, too large, or do not chain",
-    "unsupported activation (hidden layers must be sigmoid, the last linear)",
+    ("unsupported activation (hidden layers must be sigmoid, the last linear, a convolution only "
+     "first, in format version 2, with a valid geometry)"),
     "a section is misaligned, overlapping, or outside the blob",
     "a requantisation multiplier, shift or bias is out of range",
     "scratch or output buffer too small",
@@ -58,10 +59,40 @@ static uint64_t ed_section_size(uint64_t n_in, uint64_t n_out)
     return 16u * n_out + ((n_in * n_out + 3u) & ~(uint64_t)3u);
 }
 
+/* Bytes of a convolution's data section: its geometry, then per channel bias, multiplier, shift,
+ * scale and the int8 kernel, padded to a multiple of 4. */
+static uint64_t ed_conv_section_size(uint64_t channels, uint64_t kernel)
+{
+    return ED_CONV_HEADER_SIZE + 16u * channels + ((channels * kernel * kernel + 3u) & ~(uint64_t)3u);
+}
+
+/* Geometry of a convolution whose section starts at off (ED_CONV_HEADER_SIZE bytes inside the
+ * blob, checked by the caller): channels 1..4096, kernel and stride 1..28, reserved 0, and
+ * n_out == channels * side^2. */
+static ed_status ed_read_conv(ed_layer *layer, const uint8_t *head, uint32_t n_out)
+{
+    uint32_t ch = ed_rd_u32(head), k = ed_rd_u32(head + 4), stride = ed_rd_u32(head + 8);
+    uint64_t side;
+    if (ch == 0u || ch > ED_MAX_WIDTH || k == 0u || k > ED_IMAGE_SIDE || stride == 0u ||
+        stride > ED_IMAGE_SIDE || ed_rd_u32(head + 12) != 0u) {
+        return ED_ERR_ACTIVATION;
+    }
+    side = (ED_IMAGE_SIDE - k) / stride + 1u;
+    if ((uint64_t)ch * side * side != (uint64_t)n_out) {
+        return ED_ERR_DIMS;
+    }
+    layer->channels = ch;
+    layer->kernel = k;
+    layer->stride = stride;
+    layer->side = (uint32_t)side;
+    return ED_OK;
+}
+
 static ed_status ed_check_params(const ed_layer *layer)
 {
+    const uint32_t rows = layer->activation == ED_ACT_CONV_SIGMOID ? layer->channels : layer->n_out;
     uint32_t o;
-    for (o = 0; o < layer->n_out; o++) {
+    for (o = 0; o < rows; o++) {
         int32_t mult = ed_rd_i32(layer->multiplier + 4u * o);
         int32_t shift = ed_rd_i32(layer->shift + 4u * o);
         int32_t bias = ed_rd_i32(layer->bias + 4u * o);
@@ -74,7 +105,7 @@ static ed_status ed_check_params(const ed_layer *layer)
 
 ed_status ed_model_load(ed_model *model, const uint8_t *blob, size_t len)
 {
-    uint32_t n_layers, total_len, meta_off, meta_len, i;
+    uint32_t n_layers, total_len, meta_off, meta_len, version, i;
     uint64_t table_end, prev_end, len64 = (uint64_t)len;
     uint32_t stored_crc;
     ed_status st;
@@ -90,7 +121,8 @@ ed_status ed_model_load(ed_model *model, const uint8_t *blob, size_t len)
     if (memcmp(blob, ED_MAGIC, 4) != 0) {
         return ED_ERR_MAGIC;
     }
-    if (ed_rd_u16(blob + 4) != ED_FORMAT_VERSION) {
+    version = ed_rd_u16(blob + 4);
+    if (version < 1u || version > ED_FORMAT_VERSION) {
         return ED_ERR_VERSION;
     }
     n_layers = ed_rd_u16(blob + 6);
@@ -122,7 +154,9 @@ ed_status ed_model_load(ed_model *model, const uint8_t *blob, size_t len)
         ed_layer *layer = &model->layers[i];
         uint32_t n_in = ed_rd_u32(e), n_out = ed_rd_u32(e + 4);
         uint32_t act = ed_rd_u32(e + 8), off = ed_rd_u32(e + 12);
-        uint64_t size;
+        uint64_t size, rows;
+        const uint8_t *arrays;
+        int conv;
 
         if (n_in == 0u || n_out == 0u || n_in > ED_MAX_WIDTH || n_out > ED_MAX_WIDTH) {
             return ED_ERR_DIMS;
@@ -130,12 +164,29 @@ ed_status ed_model_load(ed_model *model, const uint8_t *blob, size_t len)
         if (i == 0u ? n_in != ED_INPUT_SIZE : n_in != model->layers[i - 1u].n_out) {
             return ED_ERR_DIMS;
         }
-        if (act != (i + 1u == n_layers ? ED_ACT_LINEAR : ED_ACT_SIGMOID)) {
+        /* a convolution: the first layer of a version-2 model, not also its output layer */
+        conv = act == ED_ACT_CONV_SIGMOID && i == 0u && i + 1u < n_layers && version >= 2u;
+        if (act != (i + 1u == n_layers ? ED_ACT_LINEAR : ED_ACT_SIGMOID) && !conv) {
             return ED_ERR_ACTIVATION;
         }
-        size = ed_section_size(n_in, n_out);
         if ((off & 3u) != 0u || (uint64_t)off < prev_end) {
             return ED_ERR_LAYOUT;
+        }
+        if (conv) {
+            if ((uint64_t)off + ED_CONV_HEADER_SIZE + 4u > len64) {
+                return ED_ERR_TOO_SMALL;
+            }
+            st = ed_read_conv(layer, blob + off, n_out);
+            if (st != ED_OK) {
+                return st;
+            }
+            size = ed_conv_section_size(layer->channels, layer->kernel);
+            rows = layer->channels;
+            arrays = blob + off + ED_CONV_HEADER_SIZE; /* the arrays follow the geometry */
+        } else {
+            size = ed_section_size(n_in, n_out);
+            rows = n_out;
+            arrays = blob + off;
         }
         if ((uint64_t)off + size + 4u > len64) {
             return ED_ERR_TOO_SMALL;
@@ -143,16 +194,16 @@ ed_status ed_model_load(ed_model *model, const uint8_t *blob, size_t len)
         layer->n_in = n_in;
         layer->n_out = n_out;
         layer->activation = act;
-        layer->bias = blob + off;
-        layer->multiplier = blob + off + 4u * n_out;
-        layer->shift = blob + off + 8u * n_out;
-        layer->scale = blob + off + 12u * n_out;
-        layer->weights = (const int8_t *)(const void *)(blob + off + 16u * n_out);
+        layer->bias = arrays;
+        layer->multiplier = arrays + 4u * rows;
+        layer->shift = arrays + 8u * rows;
+        layer->scale = arrays + 12u * rows;
+        layer->weights = (const int8_t *)(const void *)(arrays + 16u * rows);
         st = ed_check_params(layer);
         if (st != ED_OK) {
             return st;
         }
-        if (act == ED_ACT_SIGMOID && n_out > model->max_hidden) {
+        if (act != ED_ACT_LINEAR && n_out > model->max_hidden) {
             model->max_hidden = n_out;
         }
         prev_end = (uint64_t)off + size;

@@ -2,8 +2,8 @@
  * edgedigits.h - the one public header of the edgedigits C core.
  *
  * A portable C99 int8 forward pass for small MLPs on 28x28 digit images:
- *   uint8 pixels -> [int8 dense -> sigmoid -> uint8]* -> int8 dense -> int32 Q16 logits
- *   -> float log-softmax (log-sum-exp).
+ *   uint8 pixels -> [int8 convolution -> sigmoid -> uint8]? -> [int8 dense -> sigmoid -> uint8]*
+ *   -> int8 dense -> int32 Q16 logits -> float log-softmax (log-sum-exp).
  *
  * No malloc, no mutable globals, no I/O: a model is a read-only view over one caller-owned
  * byte blob (the model file, docs/model-format.md), and every buffer belongs to the caller.
@@ -20,7 +20,7 @@
 extern "C" {
 #endif
 
-#define ED_FORMAT_VERSION 1u
+#define ED_FORMAT_VERSION 2u   /* the newest version read; version 1 files (no convolution) load too */
 #define ED_MAGIC "EDGD"
 #define ED_HEADER_SIZE 24u       /* bytes before the layer table */
 #define ED_LAYER_ENTRY_SIZE 16u  /* bytes per layer table entry */
@@ -28,11 +28,17 @@ extern "C" {
 #define ED_MAX_WIDTH 4096u       /* n_in and n_out of any layer; keeps |acc| < 2^31 */
 #define ED_MAX_BIAS (1L << 30)   /* |bias| bound, so that bias + sum(w*x) fits in int32 */
 #define ED_INPUT_SIZE 784u       /* 28 x 28 pixels, row-major */
+#define ED_IMAGE_SIDE 28u
+#define ED_CONV_HEADER_SIZE 16u  /* u32 channels, kernel, stride, reserved before a convolution's data */
 #define ED_MAX_CLASSES 256u
 
 /* Activations stored per layer in the model file. */
 #define ED_ACT_LINEAR 0u  /* output layer: int32 Q16 logits */
 #define ED_ACT_SIGMOID 1u /* hidden layer: uint8 activations, 255 == 1.0 */
+/* First layer only, format version 2: `channels` kernels of kernel x kernel pixels applied at
+ * `stride` over the image without padding, then the sigmoid. Output p * channels + c is channel c
+ * at window p (windows row-major, side x side of them); requantisation is per channel. */
+#define ED_ACT_CONV_SIGMOID 2u
 
 /* Sigmoid lookup table: index = round(z * ED_SIGMOID_STEPS_PER_UNIT) + ED_SIGMOID_LUT_SIZE/2,
  * clamped to [0, ED_SIGMOID_LUT_SIZE - 1]; value = round(255 * sigmoid(z)). */
@@ -61,18 +67,24 @@ typedef enum {
 /* A short English description of a status; never NULL. */
 const char *ed_status_str(ed_status status);
 
-/* One dense layer, pointing into the blob. Arrays of int32 are little-endian in the blob and
- * are read byte-wise, so the blob needs no alignment and the host may be of either endianness. */
+/* One layer, pointing into the blob. Arrays of int32 are little-endian in the blob and
+ * are read byte-wise, so the blob needs no alignment and the host may be of either endianness.
+ * A dense layer has one row per output; a convolution (ED_ACT_CONV_SIGMOID) one row per channel,
+ * shared by all its windows: its arrays are [channels] and its weights [channels][kernel^2]. */
 typedef struct {
     uint32_t n_in;
     uint32_t n_out;
     uint32_t activation;       /* ED_ACT_* */
-    const uint8_t *bias;       /* int32 [n_out], accumulator units */
-    const uint8_t *multiplier; /* int32 [n_out], in [0, 2^31) */
-    const uint8_t *shift;      /* int32 [n_out], in [1, 62] */
-    const uint8_t *scale;      /* float32 [n_out], weight scale per row (informative) */
-    const int8_t *weights;     /* int8 [n_out][n_in], row-major; the quantiser writes -127..127,
-                                  and every kernel is also exact for -128 (tested) */
+    const uint8_t *bias;       /* int32 [rows], accumulator units */
+    const uint8_t *multiplier; /* int32 [rows], in [0, 2^31) */
+    const uint8_t *shift;      /* int32 [rows], in [1, 62] */
+    const uint8_t *scale;      /* float32 [rows], weight scale per row (informative) */
+    const int8_t *weights;     /* int8 [rows][row length], row-major; the quantiser writes
+                                  -127..127, and every kernel is also exact for -128 (tested) */
+    uint32_t channels;         /* convolution only (else 0): rows, kernels */
+    uint32_t kernel;           /* convolution only: kernel side in pixels, 1..28 */
+    uint32_t stride;           /* convolution only: 1..28 */
+    uint32_t side;             /* convolution only: windows per row, (28 - kernel) / stride + 1 */
 } ed_layer;
 
 typedef struct {
@@ -126,6 +138,12 @@ void ed_dense_acc_s8(const ed_layer *layer, const uint8_t *x, int32_t *acc);
 
 /* Round-half-up fixed-point rescale: floor((acc * multiplier + 2^(shift-1)) / 2^shift). */
 int64_t ed_requantize(int32_t acc, int32_t multiplier, int32_t shift);
+
+/* Convolution layer (ED_ACT_CONV_SIGMOID): for window p and channel c, o = p * channels + c,
+ * acc[o] = bias[c] + sum_{i,j < kernel} w[c][i * kernel + j] * x[(r * stride + i) * 28 + q * stride + j]
+ * with (r, q) = (p / side, p % side), and h[o] = sigmoid_lut[clamp(requantize_c(acc[o]) + 512)].
+ * acc may be NULL (the forward pass keeps no accumulators); h is uint8 [n_out]. */
+void ed_conv_sigmoid_u8(const ed_layer *layer, const uint8_t *x, int32_t *acc, uint8_t *h);
 
 /* Hidden layer: h[o] = sigmoid_lut[clamp(requantize(acc[o]) + LUT_SIZE/2)]. */
 void ed_sigmoid_u8(const ed_layer *layer, const int32_t *acc, uint8_t *h);

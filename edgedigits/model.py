@@ -67,11 +67,20 @@ def as_images(x, *, single: bool | None = None) -> np.ndarray:
     return np.ascontiguousarray(arr.reshape(-1, IMAGE_SIZE))
 
 
+ACTIVATION_NAMES = {0: "linear", 1: "sigmoid", 2: "conv-sigmoid"}  # ED_ACT_* in csrc/edgedigits.h
+
+
 @dataclass(frozen=True)
 class LayerInfo:
     n_in: int
     n_out: int
     activation: str
+    conv: tuple[int, int, int] | None = None  # (channels, kernel, stride) of a convolution
+
+
+def _layer_info(layer) -> LayerInfo:
+    conv = (int(layer.channels), int(layer.kernel), int(layer.stride)) if layer.channels else None
+    return LayerInfo(int(layer.n_in), int(layer.n_out), ACTIVATION_NAMES[int(layer.activation)], conv)
 
 
 class Model:
@@ -88,10 +97,7 @@ class Model:
         self.path = path
         self.n_classes = int(self._model.n_classes)
         self.scratch_size = int(lib.ed_batch_scratch_size(self._model))  # batch path: csrc/edgedigits.h
-        self.layers = tuple(
-            LayerInfo(int(self._model.layers[i].n_in), int(self._model.layers[i].n_out),
-                      "sigmoid" if self._model.layers[i].activation == 1 else "linear")
-            for i in range(self._model.n_layers))
+        self.layers = tuple(_layer_info(self._model.layers[i]) for i in range(self._model.n_layers))
         meta = bytes(ffi.buffer(self._model.meta, self._model.meta_len)) if self._model.meta_len else b""
         try:
             self.meta = json.loads(meta.decode("utf-8")) if meta else {}

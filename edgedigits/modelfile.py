@@ -6,7 +6,9 @@ A model file is one little-endian byte blob that the C core reads in place:
                         u32 meta_offset, u32 meta_len, u32 reserved (0)
     layer table         n_layers x (u32 n_in, u32 n_out, u32 activation, u32 data_offset)
     layer data          per layer, 4-aligned: i32 bias[n_out], i32 multiplier[n_out],
-                        i32 shift[n_out], f32 scale[n_out], i8 weights[n_out][n_in], zero pad to 4
+                        i32 shift[n_out], f32 scale[n_out], i8 weights[n_out][n_in], zero pad to 4;
+                        a convolution (version 2, first layer): u32 channels, kernel, stride, 0,
+                        then the same arrays per channel, weights [channels][kernel^2]
     metadata            UTF-8 JSON
     crc32               u32, zlib's CRC-32 of every byte before it
 
@@ -24,12 +26,16 @@ from dataclasses import dataclass
 import numpy as np
 
 MAGIC = b"EDGD"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # written when a model has a convolution; dense-only models stay version 1
+DENSE_FORMAT_VERSION = 1
 HEADER = struct.Struct("<4sHHIIII")
 LAYER_ENTRY = struct.Struct("<IIII")
 ACT_LINEAR = 0
 ACT_SIGMOID = 1
+ACT_CONV_SIGMOID = 2  # first layer only: a strided convolution, then the sigmoid
+CONV_HEADER = struct.Struct("<IIII")  # channels, kernel, stride, reserved
 INPUT_SIZE = 784
+IMAGE_SIDE = 28
 MAX_LAYERS = 8
 MAX_WIDTH = 4096
 MAX_BIAS = 1 << 30
@@ -44,7 +50,9 @@ class ModelFormatError(ValueError):
 
 @dataclass(frozen=True)
 class QuantLayer:
-    """One int8 dense layer. weights: int8 (n_out, n_in); the rest: (n_out,)."""
+    """One int8 layer. Dense: weights int8 (n_out, n_in), the rest (n_out,). Convolution
+    (activation ACT_CONV_SIGMOID, conv = (channels, kernel, stride)): weights int8
+    (channels, kernel^2), the rest (channels,); output p * channels + c is channel c at window p."""
 
     weights: np.ndarray
     bias: np.ndarray  # int32, accumulator units
@@ -52,14 +60,22 @@ class QuantLayer:
     shift: np.ndarray  # int32 in [1, 62]
     scale: np.ndarray  # float32, real weight = weights * scale (per row)
     activation: int  # ACT_SIGMOID for hidden layers, ACT_LINEAR for the output layer
+    conv: tuple[int, int, int] | None = None
+
+    @property
+    def side(self) -> int:
+        """Convolution windows per row (and column)."""
+        return (IMAGE_SIDE - self.conv[1]) // self.conv[2] + 1
 
     @property
     def n_out(self) -> int:
+        if self.conv:
+            return self.conv[0] * self.side ** 2
         return int(self.weights.shape[0])
 
     @property
     def n_in(self) -> int:
-        return int(self.weights.shape[1])
+        return INPUT_SIZE if self.conv else int(self.weights.shape[1])
 
 
 def _align4(n: int) -> int:
@@ -76,6 +92,7 @@ def pack_model(layers: list[QuantLayer], meta: dict | None = None) -> bytes:
     for layer in layers:
         table.append(LAYER_ENTRY.pack(layer.n_in, layer.n_out, layer.activation, offset))
         body = b"".join([
+            CONV_HEADER.pack(*layer.conv, 0) if layer.conv else b"",
             np.asarray(layer.bias, "<i4").tobytes(),
             np.asarray(layer.multiplier, "<i4").tobytes(),
             np.asarray(layer.shift, "<i4").tobytes(),
@@ -87,7 +104,8 @@ def pack_model(layers: list[QuantLayer], meta: dict | None = None) -> bytes:
         offset += len(body)
     meta_offset = offset
     total = meta_offset + len(meta_bytes) + 4
-    head = HEADER.pack(MAGIC, FORMAT_VERSION, len(layers), total, meta_offset, len(meta_bytes), 0)
+    version = FORMAT_VERSION if any(layer.conv for layer in layers) else DENSE_FORMAT_VERSION
+    head = HEADER.pack(MAGIC, version, len(layers), total, meta_offset, len(meta_bytes), 0)
     blob = head + b"".join(table) + b"".join(sections) + meta_bytes
     return blob + struct.pack("<I", zlib.crc32(blob))
 
@@ -95,19 +113,25 @@ def pack_model(layers: list[QuantLayer], meta: dict | None = None) -> bytes:
 def unpack_model(blob: bytes) -> tuple[list[QuantLayer], dict]:
     """Parse a blob that the C loader has accepted (use edgedigits.Model to validate)."""
     magic, version, n_layers, total, meta_off, meta_len, _ = HEADER.unpack_from(blob, 0)
-    if magic != MAGIC or version != FORMAT_VERSION or total != len(blob):
+    if magic != MAGIC or not 1 <= version <= FORMAT_VERSION or total != len(blob):
         raise ModelFormatError("not a valid edgedigits model blob")
     layers = []
     for i in range(n_layers):
         n_in, n_out, act, off = LAYER_ENTRY.unpack_from(blob, HEADER.size + LAYER_ENTRY.size * i)
+        conv = None
+        if act == ACT_CONV_SIGMOID:
+            conv = CONV_HEADER.unpack_from(blob, off)[:3]
+            off += CONV_HEADER.size
+            rows, row_len = conv[0], conv[1] * conv[1]
+        else:
+            rows, row_len = n_out, n_in
 
-        def arr(dtype: str, k: int, count: int) -> np.ndarray:
-            return np.frombuffer(blob, dtype, count, off + 4 * n_out * k).copy()
+        def arr(dtype: str, k: int) -> np.ndarray:
+            return np.frombuffer(blob, dtype, rows, off + 4 * rows * k).copy()
 
-        weights = np.frombuffer(blob, np.int8, n_in * n_out, off + 16 * n_out)
-        layers.append(QuantLayer(weights.reshape(n_out, n_in).copy(), arr("<i4", 0, n_out),
-                                 arr("<i4", 1, n_out), arr("<i4", 2, n_out),
-                                 arr("<f4", 3, n_out), act))
+        weights = np.frombuffer(blob, np.int8, rows * row_len, off + 16 * rows)
+        layers.append(QuantLayer(weights.reshape(rows, row_len).copy(), arr("<i4", 0), arr("<i4", 1),
+                                 arr("<i4", 2), arr("<f4", 3), act, conv))
     meta = json.loads(blob[meta_off:meta_off + meta_len].decode("utf-8")) if meta_len else {}
     return layers, meta
 

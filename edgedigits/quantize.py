@@ -11,6 +11,9 @@ with 255 == 1.0), so one rule quantises every layer:
     real pre-activation z[o] = acc[o] * scale[o] / 255
     multiplier, shift: M * 2^-S ~= scale[o] / 255 * K, M in [2^30, 2^31), 1 <= S <= 62,
         K = 64 for hidden layers (sigmoid table step 1/64), 2^16 for logits (Q16).
+
+A convolutional first layer (`conv=(channels, kernel, stride)`) is quantised by the same rule
+with one row per channel: its kernels (channels, kernel^2) and biases (channels,).
 """
 from __future__ import annotations
 
@@ -18,7 +21,10 @@ import math
 
 import numpy as np
 
-from .modelfile import ACT_LINEAR, ACT_SIGMOID, INPUT_SIZE, MAX_BIAS, MAX_WIDTH, QuantLayer, pack_model
+import dataclasses
+
+from .modelfile import (ACT_CONV_SIGMOID, ACT_LINEAR, ACT_SIGMOID, IMAGE_SIDE, INPUT_SIZE, MAX_BIAS,
+                        MAX_WIDTH, QuantLayer, pack_model)
 
 SIGMOID_STEPS_PER_UNIT = 64  # must match ED_SIGMOID_STEPS_PER_UNIT in csrc/edgedigits.h
 LOGIT_FRAC_BITS = 16  # must match ED_LOGIT_FRAC_BITS
@@ -68,18 +74,31 @@ def quantize_layer(w: np.ndarray, b: np.ndarray, activation: int) -> QuantLayer:
     )
 
 
-def quantize_mlp(layers: list[tuple[np.ndarray, np.ndarray]], meta: dict | None = None) -> bytes:
+def quantize_mlp(layers: list[tuple[np.ndarray, np.ndarray]], meta: dict | None = None,
+                 conv: tuple[int, int, int] | None = None) -> bytes:
     """Quantise a float MLP [(W1, b1), ..., (Wk, bk)] into a model blob.
 
     All but the last layer are sigmoid hidden layers; the last gives the logits. The first
-    layer must take 784 inputs (28x28 pixels / 255).
+    layer must take 784 inputs (28x28 pixels / 255), or with `conv` = (channels, kernel, stride)
+    be that convolution: W1 (channels, kernel^2), b1 (channels,), followed by at least one layer.
     """
     if not layers:
         raise ValueError("expected at least one (W, b) layer")
-    if np.shape(layers[0][0])[-1] != INPUT_SIZE:
+    if conv is None and np.shape(layers[0][0])[-1] != INPUT_SIZE:
         raise ValueError(f"the first layer must take {INPUT_SIZE} inputs, got {np.shape(layers[0][0])}")
     q = [quantize_layer(w, b, ACT_SIGMOID if i + 1 < len(layers) else ACT_LINEAR)
          for i, (w, b) in enumerate(layers)]
+    if conv is not None:
+        channels, kernel, stride = (int(v) for v in conv)
+        if len(layers) < 2 or not (1 <= kernel <= IMAGE_SIDE and 1 <= stride <= IMAGE_SIDE):
+            raise ValueError(f"bad convolution {conv}: need kernel and stride in 1..{IMAGE_SIDE} "
+                             "and a layer after it")
+        if np.shape(layers[0][0]) != (channels, kernel * kernel):
+            raise ValueError(f"convolution {conv} needs kernels of shape {(channels, kernel * kernel)}, "
+                             f"got {np.shape(layers[0][0])}")
+        q[0] = dataclasses.replace(q[0], activation=ACT_CONV_SIGMOID, conv=(channels, kernel, stride))
+        if q[0].n_out > MAX_WIDTH:
+            raise ValueError(f"convolution {conv} has {q[0].n_out} outputs, more than {MAX_WIDTH}")
     for prev, cur in zip(q, q[1:]):
         if cur.n_in != prev.n_out:
             raise ValueError(f"layer sizes do not chain: {prev.n_out} outputs into {cur.n_in} inputs")

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .modelfile import ACT_SIGMOID, QuantLayer, unpack_model
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .modelfile import ACT_CONV_SIGMOID, ACT_SIGMOID, IMAGE_SIDE, QuantLayer, unpack_model
 
 SIGMOID_LUT_SIZE = 1024
 SIGMOID_STEPS_PER_UNIT = 64
@@ -37,6 +39,15 @@ def dense_acc(layer: QuantLayer, x: np.ndarray) -> np.ndarray:
     return acc.astype(np.int64) + layer.bias.astype(np.int64)
 
 
+def conv_acc(layer: QuantLayer, x: np.ndarray) -> np.ndarray:
+    """acc[n, p * C + c] = bias[c] + sum over window p of kernel c times the pixels, int64."""
+    channels, k, stride = layer.conv
+    win = sliding_window_view(x.reshape(-1, IMAGE_SIDE, IMAGE_SIDE), (k, k), axis=(1, 2))[:, ::stride, ::stride]
+    cols = win.reshape(len(x), -1, k * k).astype(np.float64)  # exact, as in dense_acc
+    acc = (cols @ layer.weights.astype(np.float64).T).astype(np.int64) + layer.bias.astype(np.int64)
+    return acc.reshape(len(x), layer.n_out)
+
+
 def requantize(acc: np.ndarray, multiplier: np.ndarray, shift: np.ndarray) -> np.ndarray:
     """floor((acc * M + 2^(S-1)) / 2^S) in int64: round half up, as ed_requantize."""
     m = multiplier.astype(np.int64)
@@ -45,7 +56,8 @@ def requantize(acc: np.ndarray, multiplier: np.ndarray, shift: np.ndarray) -> np
 
 
 def sigmoid_u8(layer: QuantLayer, acc: np.ndarray) -> np.ndarray:
-    q = requantize(acc, layer.multiplier, layer.shift)
+    reps = layer.n_out // len(layer.multiplier)  # a convolution's parameters are per channel
+    q = requantize(acc, np.tile(layer.multiplier, reps), np.tile(layer.shift, reps))
     return _LUT[np.clip(q + SIGMOID_LUT_SIZE // 2, 0, SIGMOID_LUT_SIZE - 1)]
 
 
@@ -80,9 +92,9 @@ def forward(model: bytes | list[QuantLayer], x: np.ndarray) -> Trace:
     accs, hidden = [], []
     h = x
     for layer in layers:
-        acc = dense_acc(layer, h)
+        acc = conv_acc(layer, h) if layer.activation == ACT_CONV_SIGMOID else dense_acc(layer, h)
         accs.append(acc)
-        if layer.activation == ACT_SIGMOID:
+        if layer.activation in (ACT_SIGMOID, ACT_CONV_SIGMOID):
             h = sigmoid_u8(layer, acc)
             hidden.append(h)
     logits = logits_q16(layers[-1], accs[-1])

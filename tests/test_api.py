@@ -115,7 +115,8 @@ def layer_entry(i: int) -> int:
     (lambda b: b[:-1], "length"),
     (lambda b: b[:len(b) // 2], "length"),
     (lambda b: b"XXXX" + b[4:], "magic"),
-    (lambda b: patch(b, 4, "<H", 2), "version"),
+    (lambda b: patch(b, 4, "<H", 3), "version"),  # newer than this build reads
+    (lambda b: patch(b, 4, "<H", 0), "version"),
     (lambda b: patch(b, 6, "<H", 0), "layer count"),
     (lambda b: patch(b, 6, "<H", 9), "layer count"),
     (lambda b: patch(b, 6, "<H", 60000), "layer count"),

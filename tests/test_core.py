@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 import edgedigits
 from edgedigits._core import ffi, lib
 from edgedigits import reference
-from edgedigits.modelfile import ACT_SIGMOID, unpack_model
+from edgedigits.modelfile import ACT_CONV_SIGMOID, ACT_SIGMOID, unpack_model
 from edgedigits.quantize import quantize_mlp
 
 
@@ -28,13 +28,18 @@ def c_trace(model: edgedigits.Model, x: np.ndarray):
         out_h = np.empty((h.shape[0], layer.n_out), np.uint8)
         for n in range(h.shape[0]):
             row = np.ascontiguousarray(h[n])
+            if layer.activation == ACT_CONV_SIGMOID:
+                lib.ed_conv_sigmoid_u8(layer, ffi.from_buffer("uint8_t[]", row),
+                                       ffi.from_buffer("int32_t[]", acc[n], require_writable=True),
+                                       ffi.from_buffer("uint8_t[]", out_h[n], require_writable=True))
+                continue
             lib.ed_dense_acc_s8(layer, ffi.from_buffer("uint8_t[]", row),
                                 ffi.from_buffer("int32_t[]", acc[n], require_writable=True))
             if layer.activation == ACT_SIGMOID:
                 lib.ed_sigmoid_u8(layer, ffi.from_buffer("int32_t[]", acc[n]),
                                   ffi.from_buffer("uint8_t[]", out_h[n], require_writable=True))
         accs.append(acc)
-        if layer.activation == ACT_SIGMOID:
+        if layer.activation in (ACT_SIGMOID, ACT_CONV_SIGMOID):
             hidden.append(out_h)
             h = out_h
     return accs, hidden, model.logits_q16(x)
@@ -76,6 +81,56 @@ def test_property_bit_exact(seed, hidden, n_classes, scale):
     model = edgedigits.Model(quantize_mlp(random_mlp(rng, hidden, n_classes, scale)))
     x = rng.integers(0, 256, (8, 784), dtype=np.uint8)
     assert_trace_equal(model, x)
+
+
+def random_conv(rng: np.random.Generator, conv: tuple[int, int, int], hidden: list[int],
+                n_classes: int = 10, scale: float = 0.3):
+    channels, k, stride = conv
+    side = (28 - k) // stride + 1
+    kernels = (rng.normal(0, scale * rng.uniform(0.2, 3.0), (channels, k * k)), rng.normal(0, 1.0, channels))
+    rest = random_mlp(rng, hidden, n_classes, scale / 3)
+    w, b = rest[0]
+    rest[0] = (rng.normal(0, w.std() + 1e-3, (w.shape[0], channels * side * side)), b)
+    return [kernels, *rest]
+
+
+@pytest.mark.parametrize("conv, hidden", [((16, 5, 2), [200]), ((24, 5, 2), []), ((1, 1, 1), [3]),
+                                          ((2, 28, 5), [4, 3]), ((5, 3, 3), [11])])
+def test_conv_models_bit_exact(conv, hidden):
+    """A convolutional first layer: C (ed_conv_sigmoid_u8 and both forward paths) against the
+    reference, and the int8 model against the float one it was quantised from."""
+    rng = np.random.default_rng(sum(conv) + len(hidden))
+    layers = random_conv(rng, conv, hidden)
+    model = edgedigits.Model(quantize_mlp(layers, conv=conv))
+    assert model.layers[0].activation == "conv-sigmoid" and model.layers[0].conv == conv
+    assert model.layer_sizes[1] == conv[0] * ((28 - conv[1]) // conv[2] + 1) ** 2
+    x = rng.integers(0, 256, (13, 784), dtype=np.uint8)  # not a multiple of the batch lanes
+    x[0], x[1] = 0, 255
+    assert_trace_equal(model, x)
+    from training.models import Conv, Mlp, log_proba
+    fm = Mlp([w for w, _ in layers], [b for _, b in layers], Conv(*conv))
+    np.testing.assert_allclose(np.exp(model.predict_log_proba(x)), np.exp(log_proba(fm, x / 255.0)), atol=0.05)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), channels=st.integers(1, 6), kernel=st.integers(1, 28),
+       stride=st.integers(1, 28), hidden=st.lists(st.integers(1, 20), min_size=0, max_size=2))
+def test_property_conv_bit_exact(seed, channels, kernel, stride, hidden):
+    rng = np.random.default_rng(seed)
+    conv = (channels, kernel, stride)
+    assume(channels * ((28 - kernel) // stride + 1) ** 2 <= 4096)
+    model = edgedigits.Model(quantize_mlp(random_conv(rng, conv, hidden), conv=conv))
+    assert_trace_equal(model, rng.integers(0, 256, (5, 784), dtype=np.uint8))
+
+
+def test_conv_too_wide_is_refused():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="4096"):
+        quantize_mlp(random_conv(rng, (8, 3, 1), []), conv=(8, 3, 1))  # 8 * 26 * 26 = 5408 outputs
+    with pytest.raises(ValueError, match="kernels of shape"):
+        quantize_mlp(random_conv(rng, (4, 5, 2), []), conv=(4, 3, 2))
+    with pytest.raises(ValueError, match="a layer after it"):
+        quantize_mlp(random_conv(rng, (4, 5, 2), [])[:1], conv=(4, 5, 2))
 
 
 def test_mnist_digits_bit_exact(mnist_test):

@@ -16,7 +16,7 @@ from training.gradients import (
     minibatch_gradient,
     prior_gradient,
 )
-from training.models import Mlp, init_mlp, log_proba, log_softmax, sigmoid
+from training.models import Conv, Mlp, expand_conv, forward, init_mlp, log_proba, log_softmax, sigmoid
 
 REL_TOL = 1e-6
 EPS = 1e-5
@@ -31,9 +31,12 @@ def random_model(n_in: int, hidden: tuple[int, ...], n_out: int, rng) -> Mlp:
 
 def objective(model: Mlp, x: np.ndarray, t: np.ndarray, lam: float) -> float:
     h = x
-    for w, b in zip(model.weights[:-1], model.biases[:-1]):
+    weights, biases = list(model.weights), list(model.biases)
+    if model.conv:  # independently of im2col: the convolution as its dense layer
+        weights[0], biases[0] = expand_conv(model.conv, weights[0], biases[0])
+    for w, b in zip(weights[:-1], biases[:-1]):
         h = sigmoid(h @ w.T + b)
-    lp = log_softmax(h @ model.weights[-1].T + model.biases[-1])
+    lp = log_softmax(h @ weights[-1].T + biases[-1])
     # label K (K classes) is "not a digit" (training/negatives.py): L = mean_j log p_j
     digit = t < lp.shape[1]
     ll = lp[np.arange(len(t))[digit], t[digit]].sum() + lp[~digit].mean(1).sum()
@@ -138,3 +141,43 @@ def test_not_a_digit_label_has_the_uniform_target(hidden):
     per_point = [datapoint_gradient(model, x[i], int(t[i])) for i in range(5)]
     check([sum(g[k] for g, _ in per_point) for k in range(len(grads))], numeric)
     assert sum(v for _, v in per_point) == pytest.approx(ll, rel=1e-12)
+
+
+CONVS = [Conv(2, 5, 4), Conv(3, 28, 1), Conv(1, 3, 7)]
+
+
+def conv_model(conv: Conv, hidden: tuple[int, ...], rng) -> Mlp:
+    model = init_mlp(hidden, rng, np.float64, conv=conv)
+    model.weights[-1][:] = rng.normal(0, 0.5, model.weights[-1].shape)
+    model.biases[0][:] = rng.normal(0, 0.5, conv.channels)
+    return model
+
+
+@pytest.mark.parametrize("conv", CONVS)
+@pytest.mark.parametrize("hidden", [(), (4,)])
+def test_conv_gradients_match_finite_differences(conv, hidden):
+    """Kernel and bias gradients (summed over the windows that share them) against finite
+    differences of the dense expansion, with a not-a-digit label in the batch."""
+    rng = np.random.default_rng(11)
+    model = conv_model(conv, hidden, rng)
+    x, t = rng.random((3, 784)), np.array([2, 10, 7])
+    grads, ll = minibatch_gradient(model, x, t)
+    assert ll == pytest.approx(objective(model, x, t, 0.0), rel=1e-12)
+    check(grads, numerical_gradient(model, x, t, 0.0))
+    per = [datapoint_gradient(model, x[i], int(t[i])) for i in range(len(t))]
+    for k, g in enumerate(grads):
+        np.testing.assert_allclose(g, sum(p[0][k] for p in per), rtol=1e-10, atol=1e-12)
+
+
+def test_conv_forward_is_its_dense_expansion():
+    rng = np.random.default_rng(12)
+    conv = Conv(16, 5, 2)
+    model = conv_model(conv, (9,), rng)
+    dense = Mlp(*map(list, zip(*model.dense_layers())))
+    assert dense.sizes == model.sizes == (784, 2304, 9, 10)
+    x = rng.random((5, 784))
+    np.testing.assert_allclose(forward(model, x)[1], forward(dense, x)[1], rtol=1e-12, atol=1e-12)
+    # row p * C + c is kernel c at window p = (r, q): pixels (2r..2r+4, 2q..2q+4)
+    w = dense.weights[0].reshape(144, 16, 28, 28)
+    np.testing.assert_array_equal(w[13, 5, 2:7, 2:7].reshape(-1), model.weights[0][5])
+    assert np.count_nonzero(w[13, 5]) == np.count_nonzero(model.weights[0][5])

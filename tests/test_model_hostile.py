@@ -18,8 +18,9 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import edgedigits
 from edgedigits import reference
-from edgedigits.modelfile import (ACT_LINEAR, ACT_SIGMOID, HEADER, LAYER_ENTRY, MAX_FILE_BYTES,
-                                  ModelFormatError, QuantLayer, pack_model, unpack_model)
+from edgedigits.modelfile import (ACT_CONV_SIGMOID, ACT_LINEAR, ACT_SIGMOID, CONV_HEADER, HEADER,
+                                  LAYER_ENTRY, MAX_FILE_BYTES, ModelFormatError, QuantLayer, pack_model,
+                                  unpack_model)
 from edgedigits.quantize import quantize_mlp
 
 CLEAR = "cannot load model"
@@ -151,3 +152,81 @@ def test_model_path_that_is_a_directory(tmp_path):
     with pytest.raises((FileNotFoundError, ModelFormatError)):
         edgedigits.load_model(tmp_path)
     assert os.path.isdir(tmp_path)
+
+
+def conv_blob(conv=(3, 5, 4), hidden=(6,), seed=0) -> bytes:
+    rng = np.random.default_rng(seed)
+    channels, k, stride = conv
+    sizes = [channels * ((28 - k) // stride + 1) ** 2, *hidden, 10]
+    layers = [(rng.normal(0, 0.5, (channels, k * k)), rng.normal(0, 1, channels))]
+    layers += [(rng.normal(0, 0.1, (o, i)), rng.normal(0, 1, o)) for i, o in zip(sizes, sizes[1:])]
+    return quantize_mlp(layers, {"name": "hostile-conv"}, conv=conv)
+
+
+def patched(blob: bytes, at: int, fmt: str, value: int) -> bytes:
+    b = bytearray(blob[:-4])
+    struct.pack_into(fmt, b, at, value)
+    return with_crc(bytes(b))
+
+
+def test_conv_model_loads_as_version_2():
+    blob = conv_blob()
+    assert struct.unpack_from("<H", blob, 4)[0] == 2
+    assert struct.unpack_from("<H", small_blob(), 4)[0] == 1  # dense models keep version 1
+    model = edgedigits.Model(blob)
+    assert model.layers[0].conv == (3, 5, 4) and model.layer_sizes == (784, 108, 6, 10)
+
+
+def _conv_entry(i: int) -> int:
+    return HEADER.size + LAYER_ENTRY.size * i
+
+
+@pytest.mark.parametrize("mutate, words", [
+    (lambda b: patched(b, 4, "<H", 1), "activation"),  # a convolution in a version-1 file
+    (lambda b: patched(b, _conv_entry(0) + 4, "<I", 107), "layer sizes"),  # n_out != C * side^2
+    (lambda b: patched(b, _conv_entry(1) + 8, "<I", ACT_CONV_SIGMOID), "activation"),  # not first
+    (lambda b: patched(b, _conv_entry(2) + 8, "<I", ACT_CONV_SIGMOID), "activation"),  # output layer
+    (lambda b: patched(b, CONV_OFF(b), "<I", 0), "activation"),  # no channels
+    (lambda b: patched(b, CONV_OFF(b), "<I", 0xFFFFFFFF), "activation"),
+    (lambda b: patched(b, CONV_OFF(b) + 4, "<I", 0), "activation"),  # kernel 0
+    (lambda b: patched(b, CONV_OFF(b) + 4, "<I", 29), "activation"),  # kernel larger than the image
+    (lambda b: patched(b, CONV_OFF(b) + 8, "<I", 0), "activation"),  # stride 0
+    (lambda b: patched(b, CONV_OFF(b) + 8, "<I", 1 << 31), "activation"),
+    (lambda b: patched(b, CONV_OFF(b) + 12, "<I", 1), "activation"),  # reserved
+    (lambda b: patched(b, CONV_OFF(b) + 8, "<I", 5), "layer sizes"),  # stride 5: 5 x 5 windows, not 6 x 6
+    (lambda b: patched(b, CONV_OFF(b) + CONV_HEADER.size + 24, "<i", 0), "multiplier"),  # shift[0] = 0
+    (lambda b: patched(b, _conv_entry(1) + 12, "<I", CONV_OFF(b) + 8), "overlapping"),
+])
+def test_corrupt_conv_models_are_refused_clearly(mutate, words):
+    with pytest.raises(ModelFormatError, match=CLEAR) as info:
+        edgedigits.Model(mutate(conv_blob()))
+    assert words in str(info.value)
+
+
+def CONV_OFF(blob: bytes) -> int:
+    """Offset of the convolution's section (its geometry comes first)."""
+    return LAYER_ENTRY.unpack_from(blob, _conv_entry(0))[3]
+
+
+def test_every_truncation_of_a_conv_model_is_refused():
+    blob = conv_blob(hidden=())
+    for n in range(len(blob)):
+        with pytest.raises(ModelFormatError, match=CLEAR):
+            edgedigits.Model(blob[:n])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_corrupted_conv_model_with_valid_crc(data):
+    blob = bytearray(conv_blob(seed=data.draw(st.integers(0, 3))))
+    for _ in range(data.draw(st.integers(1, 6))):
+        at = data.draw(st.integers(0, min(len(blob) - 5, data.draw(st.sampled_from([64, 160, len(blob) - 5])))))
+        blob[at] = data.draw(st.integers(0, 255))
+    assert_refused_or_sane(with_crc(bytes(blob[:-4])))
+
+
+def test_conv_pack_unpack_round_trip():
+    blob = conv_blob((5, 3, 3), (7, 4))
+    layers, meta = unpack_model(blob)
+    assert layers[0].conv == (5, 3, 3) and layers[0].weights.shape == (5, 9) and layers[0].n_out == 405
+    assert pack_model(layers, meta) == blob

@@ -2,8 +2,8 @@
 
     python tools/make_golden.py OUT_DIR [--fuzz-corpus DIR]
 
-Writes OUT_DIR/*.edg: one file per model (random MLPs of several shapes on random and edge-case
-images; the shipped models on real MNIST test digits when EDGEDIGITS_DATA is set), each holding
+Writes OUT_DIR/*.edg: one file per model (random MLPs of several shapes, some with a
+convolutional first layer, on random and edge-case images; the shipped models on real MNIST test digits when EDGEDIGITS_DATA is set), each holding
 the model blob, the input images and every intermediate of edgedigits.reference.forward:
 int32 accumulators per layer, uint8 hidden activations, int32 Q16 logits, log-probabilities
 and predictions. With --fuzz-corpus, also writes small real model files as libFuzzer seeds
@@ -42,11 +42,15 @@ SEED = 20261129
 # Hidden layer shapes of the random models: logistic regression, odd widths that leave
 # vector tails, the likely shipped MLP width, and three hidden layers.
 RANDOM_SHAPES = [[], [1], [37], [64, 32], [100, 50, 20], [800]]
+# Convolutional first layers (channels, kernel, stride) and the hidden layers after them: the
+# shipped reader's shape, a kernel as large as the image, 1x1 kernels, and odd strides.
+RANDOM_CONV_SHAPES = [((16, 5, 2), [200]), ((3, 28, 1), []), ((5, 1, 3), [7]), ((7, 4, 3), [33, 9])]
 N_RANDOM_IMAGES = 27  # not a multiple of ED_BATCH_LANES: both forward paths run
 N_MNIST_IMAGES = 33
 MNIST_TEST_IMAGES = "t10k-images-idx3-ubyte.gz"
 # Fuzz seeds: real model files, kept small so that libFuzzer mutates them quickly.
 FUZZ_SHAPES = [[], [4], [16, 8]]
+FUZZ_CONV_SHAPES = [((2, 5, 4), [])]
 
 
 def _pad4(b: bytes) -> bytes:
@@ -58,6 +62,21 @@ def random_mlp_blob(rng: np.random.Generator, hidden: list[int], name: str) -> b
     layers = [(rng.normal(0, rng.uniform(0.02, 0.3), (o, i)), rng.normal(0, 1.0, o))
               for i, o in zip(sizes, sizes[1:])]
     return quantize_mlp(layers, {"name": name})
+
+
+def random_conv_blob(rng: np.random.Generator, conv: tuple[int, int, int], hidden: list[int],
+                     name: str) -> bytes:
+    channels, k, stride = conv
+    side = (28 - k) // stride + 1
+    sizes = [channels * side * side, *hidden, 10]
+    layers = [(rng.normal(0, rng.uniform(0.1, 1.0), (channels, k * k)), rng.normal(0, 1.0, channels))]
+    layers += [(rng.normal(0, rng.uniform(0.02, 0.3), (o, i)), rng.normal(0, 1.0, o))
+               for i, o in zip(sizes, sizes[1:])]
+    return quantize_mlp(layers, {"name": name}, conv=conv)
+
+
+def conv_name(conv: tuple[int, int, int], hidden: list[int]) -> str:
+    return "conv{}x{}s{}-".format(*conv) + "-".join(map(str, [*hidden, 10]))
 
 
 def edge_case_images(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -103,6 +122,9 @@ def write_golden(out_dir: str) -> list[str]:
     for hidden in RANDOM_SHAPES:
         name = "random-" + "-".join(map(str, [784, *hidden, 10]))
         cases.append((name, random_mlp_blob(rng, hidden, name), edge_case_images(rng, N_RANDOM_IMAGES)))
+    for conv, hidden in RANDOM_CONV_SHAPES:
+        name = "random-" + conv_name(conv, hidden)
+        cases.append((name, random_conv_blob(rng, conv, hidden, name), edge_case_images(rng, N_RANDOM_IMAGES)))
     digits = mnist_test_images(N_MNIST_IMAGES)
     if digits is not None:
         for name, file in sorted(SHIPPED.items()):
@@ -135,6 +157,7 @@ def write_fuzz_corpus(corpus_dir: str) -> list[str]:
         seeds = [("logreg", f.read())]
     seeds += [("mlp-" + "-".join(map(str, [784, *h, 10])), random_mlp_blob(rng, h, "seed"))
               for h in FUZZ_SHAPES]
+    seeds += [(conv_name(c, h), random_conv_blob(rng, c, h, "seed")) for c, h in FUZZ_CONV_SHAPES]
     for name, blob in seeds:
         for mode in (0, 3):
             path = os.path.join(corpus_dir, f"{name}.mode{mode}")

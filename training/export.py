@@ -57,7 +57,7 @@ class ExportResult:
 
 def int8_model(model: Mlp, meta: dict | None = None) -> Model:
     """The model quantised and loaded into the C core."""
-    return Model.from_bytes(quantize_mlp(model.layers(), meta))
+    return Model.from_bytes(quantize_mlp(model.layers(), meta, conv=model.conv_spec))
 
 
 def measure(model: Mlp, images: np.ndarray, labels: np.ndarray, c_model: Model | None = None) -> dict:
@@ -80,6 +80,8 @@ def export_model(model: Mlp, path: str, *, name: str, meta: dict | None = None,
                  data_folder: str | None = None) -> ExportResult:
     """Quantise `model`, measure it, and write the model file (and the C header) atomically."""
     meta = {"name": name, "layers": list(model.sizes), "macs": model.macs(), **(meta or {})}
+    if model.conv:
+        meta["conv"] = model.conv.as_list()
     c_model = int8_model(model)
     try:
         d = mnist.load(data_folder)
@@ -92,7 +94,7 @@ def export_model(model: Mlp, path: str, *, name: str, meta: dict | None = None,
                      "val_error_int8": round(val["int8"], ERROR_DIGITS),
                      "float_test_error": round(test["float"], ERROR_DIGITS),
                      "test_error_int8": round(test["int8"], ERROR_DIGITS)})
-    blob = quantize_mlp(model.layers(), meta)
+    blob = quantize_mlp(model.layers(), meta, conv=model.conv_spec)
     write_model_file(path, blob)
     if header:
         write_c_header(header, blob, c_name, command)

@@ -11,21 +11,25 @@ Two implementations of the same equations:
 Both return gradients of the log-likelihood (to be *ascended*), summed over the datapoints, in the
 order of Mlp.params(): dW1, db1, dW2, db2, ... The MAP term of a Gaussian prior N(0, 1/lambda)
 on every weight is `prior_gradient`: -lambda * W (biases have a flat prior).
+
+With a convolutional first layer (training/models.py `Conv`) the first layer's gradient is taken
+per dense row as usual and summed over the positions that share a kernel (`conv_grad`).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .models import Mlp, log_softmax, sigmoid
+from .models import Mlp, conv_grad, log_softmax, sigmoid
 
 
 def datapoint_gradient(model: Mlp, x: np.ndarray, t: int) -> tuple[list[np.ndarray], float]:
     """Gradient of L = log p(t | x) for one datapoint x (784,), and L itself."""
     # Forward: keep every layer's input (x, h1, h2, ...).
     inputs = [x]
-    for w, b in zip(model.weights[:-1], model.biases[:-1]):
-        inputs.append(sigmoid(w @ inputs[-1] + b))
-    log_q = model.weights[-1] @ inputs[-1] + model.biases[-1]
+    pre, cols = model.first_pre(x[None, :])
+    for i, (w, b) in enumerate(zip(model.weights[:-1], model.biases[:-1])):
+        inputs.append(sigmoid(pre[0] if i == 0 else w @ inputs[-1] + b))
+    log_q = pre[0] if len(model.weights) == 1 else model.weights[-1] @ inputs[-1] + model.biases[-1]
     log_p = log_softmax(log_q)
     # delta_q_j = dL/d log q_j = [j == t] - q_j / Z = [j == t] - p_j
     delta = -np.exp(log_p)
@@ -36,6 +40,9 @@ def datapoint_gradient(model: Mlp, x: np.ndarray, t: int) -> tuple[list[np.ndarr
     grads: list[np.ndarray] = []
     for layer in range(len(model.weights) - 1, -1, -1):
         # delta = dL/d(pre-activation of this layer): dW = delta h_prev^T, db = delta.
+        if layer == 0 and model.conv:
+            grads[:0] = list(conv_grad(model.conv, delta[None, :], cols))
+            break
         grads[:0] = [np.outer(delta, inputs[layer]), delta.copy()]
         if layer:
             delta_h = model.weights[layer].T @ delta  # dL/dh for the layer below
@@ -50,9 +57,10 @@ def minibatch_gradient(model: Mlp, x: np.ndarray, t: np.ndarray) -> tuple[list[n
     x: (B, 784); t: (B,) int labels. Row i of every delta matrix is datapoint i's delta vector.
     """
     inputs = [x]
-    for w, b in zip(model.weights[:-1], model.biases[:-1]):
-        inputs.append(sigmoid(inputs[-1] @ w.T + b))
-    log_p = log_softmax(inputs[-1] @ model.weights[-1].T + model.biases[-1])
+    pre, cols = model.first_pre(x)
+    for i, (w, b) in enumerate(zip(model.weights[:-1], model.biases[:-1])):
+        inputs.append(sigmoid(pre if i == 0 else inputs[-1] @ w.T + b))
+    log_p = log_softmax(pre if len(model.weights) == 1 else inputs[-1] @ model.weights[-1].T + model.biases[-1])
     rows = np.arange(len(t))
     delta = -np.exp(log_p)
     digit = t < log_p.shape[1]
@@ -62,6 +70,9 @@ def minibatch_gradient(model: Mlp, x: np.ndarray, t: np.ndarray) -> tuple[list[n
     delta[~digit] += 1.0 / log_p.shape[1]
     grads: list[np.ndarray] = []
     for layer in range(len(model.weights) - 1, -1, -1):
+        if layer == 0 and model.conv:
+            grads[:0] = list(conv_grad(model.conv, delta, cols))
+            break
         grads[:0] = [delta.T @ inputs[layer], delta.sum(axis=0)]
         if layer:
             h = inputs[layer]

@@ -5,14 +5,24 @@ Semantics match the runtime's int8 export (edgedigits.quantize): x = pixel / 255
 h = sigmoid(W h_prev + b) for each hidden layer; log q = W h + b for the last layer (the logits,
 the notebook's unnormalised log-probabilities); log p = log q - log Z with log Z computed by the
 log-sum-exp trick. W has shape (n_out, n_in), b shape (n_out,).
+
+Optionally the first layer is a strided convolution (`Conv`): C kernels of k x k pixels applied
+at stride s over the 28x28 image without padding, each followed by the sigmoid. It is a dense
+layer whose rows share weights: row p*C + c (position p, channel c) holds kernel c at the pixels
+of window p and zeros elsewhere. Training keeps the C kernels (weights[0] is (C, k*k), biases[0]
+is (C,)) and sums each kernel's gradient over the positions. The int8 export stores the kernels
+(edgedigits.quantize, `conv=`), and the C core runs the convolution itself; `Mlp.dense_layers()`
+gives the dense expansion (tests check that both agree).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 N_INPUTS = 784
+IMAGE_SIDE = 28
 N_CLASSES = 10
 # Hidden-layer init: N(0, (INIT_GAIN / sqrt(n_in))^2), so a hidden pre-activation starts with
 # standard deviation ~INIT_GAIN * rms(input) whatever the width: sigmoids neither saturate nor
@@ -21,21 +31,92 @@ N_CLASSES = 10
 INIT_GAIN = 1.0
 
 
+@dataclass(frozen=True)
+class Conv:
+    """A first layer of `channels` kernels of kernel x kernel pixels at `stride`, no padding."""
+
+    channels: int
+    kernel: int
+    stride: int
+
+    def __post_init__(self):
+        if not (self.channels >= 1 and 1 <= self.kernel <= IMAGE_SIDE and self.stride >= 1):
+            raise ValueError(f"bad convolution {self}: need channels >= 1, 1 <= kernel <= 28, stride >= 1")
+
+    @property
+    def side(self) -> int:
+        """Output positions per row (and per column)."""
+        return (IMAGE_SIDE - self.kernel) // self.stride + 1
+
+    @property
+    def positions(self) -> int:
+        return self.side * self.side
+
+    @property
+    def n_out(self) -> int:
+        return self.positions * self.channels
+
+    def as_list(self) -> list[int]:
+        return [self.channels, self.kernel, self.stride]
+
+
+def im2col(conv: Conv, x: np.ndarray) -> np.ndarray:
+    """The windows of images x (N, 784) as (N, positions, kernel*kernel), positions row-major."""
+    k, s = conv.kernel, conv.stride
+    win = sliding_window_view(x.reshape(-1, IMAGE_SIDE, IMAGE_SIDE), (k, k), axis=(1, 2))[:, ::s, ::s]
+    return win.reshape(len(win), conv.positions, k * k)
+
+
+def conv_pre(conv: Conv, kernels: np.ndarray, bias: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Pre-activations (N, positions * channels), index p*C + c, from im2col windows."""
+    return (cols @ kernels.T + bias).reshape(len(cols), conv.n_out)
+
+
+def conv_grad(conv: Conv, delta: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Kernel and bias gradients from the pre-activation deltas (N, positions * channels): each
+    kernel's gradient is the sum over positions of what a dense row's gradient would be."""
+    d = delta.reshape(-1, conv.channels)
+    return d.T @ cols.reshape(-1, conv.kernel * conv.kernel), d.sum(axis=0)
+
+
+def expand_conv(conv: Conv, kernels: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The convolution as a dense layer: W (positions * channels, 784) and b (positions * channels,)."""
+    k, s, c = conv.kernel, conv.stride, conv.channels
+    w = np.zeros((conv.positions, c, IMAGE_SIDE, IMAGE_SIDE), kernels.dtype)
+    ker = kernels.reshape(c, k, k)
+    for p in range(conv.positions):
+        r, q = divmod(p, conv.side)
+        w[p, :, r * s:r * s + k, q * s:q * s + k] = ker
+    return w.reshape(conv.n_out, N_INPUTS), np.tile(bias, conv.positions)
+
+
 @dataclass
 class Mlp:
-    """Weights [(n_out, n_in), ...] and biases [(n_out,), ...], input layer first."""
+    """Weights [(n_out, n_in), ...] and biases [(n_out,), ...], input layer first; with `conv`,
+    weights[0] is (channels, kernel*kernel) and biases[0] is (channels,)."""
 
     weights: list[np.ndarray]
     biases: list[np.ndarray]
+    conv: Conv | None = None
 
     @property
     def sizes(self) -> tuple[int, ...]:
-        """(784, hidden..., 10)."""
-        return (self.weights[0].shape[1],) + tuple(w.shape[0] for w in self.weights)
+        """(784, hidden..., 10), the convolution's outputs counted as a hidden layer."""
+        first = self.conv.n_out if self.conv else self.weights[0].shape[0]
+        return (N_INPUTS if self.conv else self.weights[0].shape[1], first) + tuple(
+            w.shape[0] for w in self.weights[1:])
 
     @property
     def hidden(self) -> tuple[int, ...]:
-        return self.sizes[1:-1]
+        """The dense hidden layers (after the convolution, if there is one)."""
+        return self.sizes[2:-1] if self.conv else self.sizes[1:-1]
+
+    def first_pre(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """The first layer's pre-activations for x (N, 784), and the im2col windows (conv only)."""
+        if self.conv is None:
+            return x @ self.weights[0].T + self.biases[0], None
+        cols = im2col(self.conv, x)
+        return conv_pre(self.conv, self.weights[0], self.biases[0], cols), cols
 
     @property
     def dtype(self) -> np.dtype:
@@ -46,31 +127,49 @@ class Mlp:
         return [p for wb in zip(self.weights, self.biases) for p in wb]
 
     def copy(self) -> Mlp:
-        return Mlp([w.copy() for w in self.weights], [b.copy() for b in self.biases])
+        return Mlp([w.copy() for w in self.weights], [b.copy() for b in self.biases], self.conv)
 
     def astype(self, dtype) -> Mlp:
-        return Mlp([w.astype(dtype) for w in self.weights], [b.astype(dtype) for b in self.biases])
+        return Mlp([w.astype(dtype) for w in self.weights], [b.astype(dtype) for b in self.biases], self.conv)
 
     def layers(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """[(W, b), ...] as edgedigits.quantize.quantize_mlp takes them."""
+        """[(W, b), ...] as edgedigits.quantize.quantize_mlp takes them (with conv=self.conv_spec)."""
         return list(zip(self.weights, self.biases))
 
+    @property
+    def conv_spec(self) -> tuple[int, int, int] | None:
+        """(channels, kernel, stride) for edgedigits.quantize.quantize_mlp, or None."""
+        return tuple(self.conv.as_list()) if self.conv else None
+
+    def dense_layers(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """[(W, b), ...] with a convolution expanded into its dense layer."""
+        pairs = self.layers()
+        if self.conv:
+            pairs[0] = expand_conv(self.conv, *pairs[0])
+        return pairs
+
     def macs(self) -> int:
-        """Multiply-accumulates of one forward pass."""
-        return int(sum(w.size for w in self.weights))
+        """Multiply-accumulates of one forward pass (a convolution: each kernel at each window)."""
+        first = self.conv.positions * self.weights[0].size if self.conv else self.weights[0].size
+        return int(first + sum(w.size for w in self.weights[1:]))
 
 
 def init_mlp(hidden: tuple[int, ...] | list[int], rng: np.random.Generator,
-             dtype=np.float32, gain: float = INIT_GAIN) -> Mlp:
-    """Random hidden layers scaled to the layer width (see INIT_GAIN), zero output layer."""
-    sizes = (N_INPUTS, *hidden, N_CLASSES)
+             dtype=np.float32, gain: float = INIT_GAIN, conv: Conv | None = None) -> Mlp:
+    """Random hidden layers scaled to the layer width (see INIT_GAIN), zero output layer. With
+    `conv`, the first layer is the convolution, its kernels scaled to the window size."""
+    sizes = (conv.n_out if conv else N_INPUTS, *hidden, N_CLASSES)
     weights, biases = [], []
+    if conv:
+        n_in = conv.kernel * conv.kernel
+        weights.append(rng.normal(0.0, gain / np.sqrt(n_in), (conv.channels, n_in)).astype(dtype))
+        biases.append(np.zeros(conv.channels, dtype))
     for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
         last = i == len(sizes) - 2
         w = np.zeros((n_out, n_in)) if last else rng.normal(0.0, gain / np.sqrt(n_in), (n_out, n_in))
         weights.append(w.astype(dtype))
         biases.append(np.zeros(n_out, dtype))
-    return Mlp(weights, biases)
+    return Mlp(weights, biases, conv)
 
 
 def sigmoid(a: np.ndarray) -> np.ndarray:
@@ -86,12 +185,16 @@ def log_softmax(log_q: np.ndarray) -> np.ndarray:
 
 def forward(model: Mlp, x: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """Hidden activations [h1, ...] and logits log q for x of shape (784,) or (N, 784)."""
-    hs = []
-    h = x
-    for w, b in zip(model.weights[:-1], model.biases[:-1]):
+    x2 = np.atleast_2d(x)
+    hs = [sigmoid(model.first_pre(x2)[0])] if len(model.weights) > 1 else []
+    h = hs[0] if hs else x2
+    for w, b in zip(model.weights[1:-1], model.biases[1:-1]):
         h = sigmoid(h @ w.T + b)
         hs.append(h)
-    return hs, h @ model.weights[-1].T + model.biases[-1]
+    log_q = h @ model.weights[-1].T + model.biases[-1] if hs else model.first_pre(x2)[0]
+    if x.ndim == 1:
+        return [v[0] for v in hs], log_q[0]
+    return hs, log_q
 
 
 def log_proba(model: Mlp, x: np.ndarray, batch: int = 10_000) -> np.ndarray:
@@ -113,8 +216,10 @@ def evaluate(model: Mlp, x: np.ndarray, t: np.ndarray) -> tuple[float, float]:
 def to_npz_dict(model: Mlp) -> dict[str, np.ndarray]:
     """Arrays W0, b0, W1, b1, ... for np.savez."""
     d = {}
-    for i, (w, b) in enumerate(model.layers()):
+    for i, (w, b) in enumerate(zip(model.weights, model.biases)):
         d[f"W{i}"], d[f"b{i}"] = w, b
+    if model.conv:
+        d["conv"] = np.array(model.conv.as_list(), np.int64)
     return d
 
 
@@ -123,4 +228,5 @@ def from_npz_dict(d) -> Mlp:
     n = sum(1 for k in d if k.startswith("W") and k[1:].isdigit())
     if n == 0:
         raise ValueError("no layers W0, b0, ... in the archive")
-    return Mlp([np.array(d[f"W{i}"]) for i in range(n)], [np.array(d[f"b{i}"]) for i in range(n)])
+    conv = Conv(*(int(v) for v in d["conv"])) if "conv" in d else None
+    return Mlp([np.array(d[f"W{i}"]) for i in range(n)], [np.array(d[f"b{i}"]) for i in range(n)], conv)

@@ -46,7 +46,7 @@ from edgedigits.modelfile import _atomic_write as atomic_write
 from . import augment as aug
 from . import mnist, negatives
 from .gradients import datapoint_gradient, minibatch_gradient, prior_gradient
-from .models import INIT_GAIN, Mlp, evaluate, from_npz_dict, init_mlp, to_npz_dict
+from .models import INIT_GAIN, Conv, Mlp, evaluate, from_npz_dict, init_mlp, to_npz_dict
 
 CHECKPOINT = "checkpoint.npz"
 LOG = "train.log"
@@ -60,6 +60,7 @@ class TrainConfig:
     """Everything that decides a run; read from a TOML file (see training/configs/)."""
 
     hidden: tuple[int, ...] = (800,)
+    conv: tuple[int, ...] = ()  # (channels, kernel, stride) of a convolutional first layer; () = none
     method: str = "minibatch"  # or "datapoint" (the notebook's SGD)
     epochs: int = 100
     batch_size: int = 100
@@ -95,7 +96,14 @@ class TrainConfig:
     def to_json(self) -> dict:
         d = dataclasses.asdict(self)
         d["hidden"], d["lambda_grid"] = list(self.hidden), list(self.lambda_grid)
+        d["conv"] = list(self.conv)
+        if not self.conv:  # runs from before convolutions keep their digests
+            del d["conv"]
         return d
+
+    @property
+    def conv_layer(self) -> Conv | None:
+        return Conv(*self.conv) if self.conv else None
 
     def digest(self) -> str:
         """Hash of the settings that change the trajectory (not paths, threads or epochs)."""
@@ -135,12 +143,15 @@ def load_config(path: str, overrides: dict | None = None) -> TrainConfig:
     bad = set(flat) - names
     if bad:
         raise ValueError(f"{path}: unknown settings {sorted(bad)}")
-    for k in ("hidden", "lambda_grid"):
+    for k in ("hidden", "lambda_grid", "conv"):
         if k in flat:
             flat[k] = tuple(flat[k])
     cfg = TrainConfig(**flat, augment_settings=aug.AugmentConfig.from_dict(augment_doc))
     if cfg.method not in ("minibatch", "datapoint"):
         raise ValueError(f"{path}: method must be 'minibatch' or 'datapoint', got {cfg.method!r}")
+    if cfg.conv and len(cfg.conv) != 3:
+        raise ValueError(f"{path}: conv must be [channels, kernel, stride], got {list(cfg.conv)}")
+    cfg.conv_layer  # validates the numbers
     if cfg.schedule not in ("cosine", "exponential", "constant"):
         raise ValueError(f"{path}: schedule must be cosine, exponential or constant, got {cfg.schedule!r}")
     return cfg
@@ -320,8 +331,9 @@ def load_init(cfg: TrainConfig) -> Mlp:
     """The float parameters named by cfg.init (a best.npz or a checkpoint: its best), for fine-tuning."""
     from .export import load_float
     model, _ = load_float(os.path.expanduser(cfg.init))
-    if model.hidden != tuple(cfg.hidden):
-        raise ValueError(f"{cfg.init}: hidden layers {model.hidden}, but the config says {tuple(cfg.hidden)}")
+    if model.hidden != tuple(cfg.hidden) or model.conv != cfg.conv_layer:
+        raise ValueError(f"{cfg.init}: layers {model.sizes} (convolution {model.conv}), but the config "
+                         f"says hidden {tuple(cfg.hidden)}, convolution {cfg.conv_layer}")
     return model.astype(np.dtype(cfg.dtype))
 
 
@@ -330,7 +342,7 @@ def new_state(cfg: TrainConfig, lam: float) -> State:
         model = load_init(cfg)
     else:
         model = init_mlp(cfg.hidden, np.random.default_rng((cfg.seed, STREAM_INIT)), np.dtype(cfg.dtype),
-                         cfg.init_gain)
+                         cfg.init_gain, cfg.conv_layer)
     return State(model, [np.zeros_like(p) for p in model.params()], model.copy(), lam)
 
 
@@ -440,7 +452,10 @@ def _train(cfg: TrainConfig, data: Data | None, resume: bool, log_line, data_fol
                              f"use another out_dir or start without --resume")
         log_line(f"resumed from {ckpt} after epoch {state.epoch}")
     if state is None:
-        log_line(f"training {cfg.name}: layers {(784, *cfg.hidden, 10)}, {cfg.method}, "
+        conv = cfg.conv_layer
+        log_line(f"training {cfg.name}: layers {(784, *((conv.n_out,) if conv else ()), *cfg.hidden, 10)}, "
+                 + (f"convolution {conv.channels}x{conv.kernel}x{conv.kernel}/{conv.stride}, " if conv else "")
+                 + f"{cfg.method}, "
                  + (f"from {cfg.init}, " if cfg.init else "") +
                  f"{len(data.train_labels)} train + {len(data.extra_labels)} extra digits, "
                  f"{len(data.valid_t)} validation, config {cfg.digest()}")
