@@ -87,30 +87,51 @@ void ed_sigmoid_u8(const ed_layer *layer, const int32_t *acc, uint8_t *h)
     }
 }
 
+/* The convolution, tap-major: for each window, each pixel of the window scales one contiguous
+ * row of weights (one per channel, weights[tap][channels]) into ED_CONV_BLOCK int32
+ * accumulators; fixed-length loops (a block, or half of one) that compilers vectorise at -O2. */
 void ed_conv_sigmoid_u8(const ed_layer *layer, const uint8_t *x, int32_t *acc, uint8_t *h)
 {
     const uint32_t ch = layer->channels, k = layer->kernel, stride = layer->stride;
     const uint32_t side = layer->side;
-    uint32_t r, q, c, i, j, o = 0;
-    for (r = 0; r < side; r++) {
-        for (q = 0; q < side; q++) {
-            const uint8_t *win = x + (size_t)(r * stride) * ED_IMAGE_SIDE + q * stride;
-            for (c = 0; c < ch; c++, o++) {
-                const int8_t *w = layer->weights + (size_t)c * k * k;
-                /* |sum| <= 784 * 128 * 255 + 2^30 < 2^31 */
-                int32_t sum = ed_rd_i32(layer->bias + 4u * c);
-                int64_t v;
-                for (i = 0; i < k; i++) {
-                    for (j = 0; j < k; j++) {
-                        sum += (int32_t)w[i * k + j] * (int32_t)win[i * ED_IMAGE_SIDE + j];
+    int32_t sum[ED_CONV_BLOCK];
+    uint32_t p, c0, nb, c, i, j;
+    for (p = 0; p < side * side; p++) {
+        const uint8_t *win = x + (size_t)(p / side * stride) * ED_IMAGE_SIDE + p % side * stride;
+        for (c0 = 0; c0 < ch; c0 += nb) {
+            nb = ch - c0 < ED_CONV_BLOCK ? ch - c0 : ED_CONV_BLOCK;
+            for (c = 0; c < ED_CONV_BLOCK; c++) {
+                sum[c] = 0;
+            }
+            for (i = 0; i < k; i++) {
+                for (j = 0; j < k; j++) {
+                    const int32_t v = win[i * ED_IMAGE_SIDE + j];
+                    const int8_t *w = layer->weights + (size_t)(i * k + j) * ch + c0;
+                    if (nb == ED_CONV_BLOCK) {
+                        for (c = 0; c < ED_CONV_BLOCK; c++) {
+                            sum[c] += (int32_t)w[c] * v;
+                        }
+                    } else if (nb == ED_CONV_BLOCK / 2u) {
+                        for (c = 0; c < ED_CONV_BLOCK / 2u; c++) {
+                            sum[c] += (int32_t)w[c] * v;
+                        }
+                    } else {
+                        for (c = 0; c < nb; c++) {
+                            sum[c] += (int32_t)w[c] * v;
+                        }
                     }
                 }
+            }
+            for (c = 0; c < nb; c++) {
+                /* |sum| <= 784 * 128 * 255 + 2^30 < 2^31 */
+                const uint32_t at = 4u * (c0 + c);
+                const int32_t a = sum[c] + ed_rd_i32(layer->bias + at);
+                const int64_t q = ed_requantize(a, ed_rd_i32(layer->multiplier + at),
+                                                ed_rd_i32(layer->shift + at));
                 if (acc != NULL) {
-                    acc[o] = sum;
+                    acc[p * ch + c0 + c] = a;
                 }
-                v = ed_requantize(sum, ed_rd_i32(layer->multiplier + 4u * c),
-                                  ed_rd_i32(layer->shift + 4u * c));
-                h[o] = ed_sigmoid_lut_data[ed_sigmoid_index(v)];
+                h[p * ch + c0 + c] = ed_sigmoid_lut_data[ed_sigmoid_index(q)];
             }
         }
     }

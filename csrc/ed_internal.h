@@ -40,6 +40,9 @@ static inline int32_t ed_dot_tail(const int8_t *w, const uint8_t *x, uint32_t i0
  * of this many, so no caller buffer needs int32 alignment. */
 #define ED_ROW_BLOCK 64u
 
+/* Channels a convolution accumulates at once (ed_conv_sigmoid_u8): a fixed-length inner loop. */
+#define ED_CONV_BLOCK 16u
+
 /* out[r] = sum_i w[r * n_in + i] * x[i] for r < n_rows.
  * w: int8 [n_rows][n_in] row-major; x: uint8 [n_in]; out: int32 [n_rows].
  * ed_matvec_s8 is the portable reference loop; the SIMD kernels below have the same contract

@@ -70,7 +70,8 @@ const char *ed_status_str(ed_status status);
 /* One layer, pointing into the blob. Arrays of int32 are little-endian in the blob and
  * are read byte-wise, so the blob needs no alignment and the host may be of either endianness.
  * A dense layer has one row per output; a convolution (ED_ACT_CONV_SIGMOID) one row per channel,
- * shared by all its windows: its arrays are [channels] and its weights [channels][kernel^2]. */
+ * shared by all its windows: its arrays are [channels] and its weights tap-major,
+ * [kernel^2][channels] (weight of channel c at tap t = i * kernel + j: weights[t * channels + c]). */
 typedef struct {
     uint32_t n_in;
     uint32_t n_out;
@@ -140,7 +141,7 @@ void ed_dense_acc_s8(const ed_layer *layer, const uint8_t *x, int32_t *acc);
 int64_t ed_requantize(int32_t acc, int32_t multiplier, int32_t shift);
 
 /* Convolution layer (ED_ACT_CONV_SIGMOID): for window p and channel c, o = p * channels + c,
- * acc[o] = bias[c] + sum_{i,j < kernel} w[c][i * kernel + j] * x[(r * stride + i) * 28 + q * stride + j]
+ * acc[o] = bias[c] + sum_{i,j < kernel} w[i * kernel + j][c] * x[(r * stride + i) * 28 + q * stride + j]
  * with (r, q) = (p / side, p % side), and h[o] = sigmoid_lut[clamp(requantize_c(acc[o]) + 512)].
  * acc may be NULL (the forward pass keeps no accumulators); h is uint8 [n_out]. */
 void ed_conv_sigmoid_u8(const ed_layer *layer, const uint8_t *x, int32_t *acc, uint8_t *h);

@@ -8,7 +8,7 @@ A model file is one little-endian byte blob that the C core reads in place:
     layer data          per layer, 4-aligned: i32 bias[n_out], i32 multiplier[n_out],
                         i32 shift[n_out], f32 scale[n_out], i8 weights[n_out][n_in], zero pad to 4;
                         a convolution (version 2, first layer): u32 channels, kernel, stride, 0,
-                        then the same arrays per channel, weights [channels][kernel^2]
+                        then the same arrays per channel; weights tap-major, [kernel^2][channels]
     metadata            UTF-8 JSON
     crc32               u32, zlib's CRC-32 of every byte before it
 
@@ -97,7 +97,8 @@ def pack_model(layers: list[QuantLayer], meta: dict | None = None) -> bytes:
             np.asarray(layer.multiplier, "<i4").tobytes(),
             np.asarray(layer.shift, "<i4").tobytes(),
             np.asarray(layer.scale, "<f4").tobytes(),
-            np.ascontiguousarray(layer.weights, np.int8).tobytes(),
+            # a convolution's kernels tap-major, [kernel^2][channels], as the C loop reads them
+            np.ascontiguousarray(layer.weights.T if layer.conv else layer.weights, np.int8).tobytes(),
         ])
         body += b"\0" * (_align4(len(body)) - len(body))
         sections.append(body)
@@ -130,7 +131,8 @@ def unpack_model(blob: bytes) -> tuple[list[QuantLayer], dict]:
             return np.frombuffer(blob, dtype, rows, off + 4 * rows * k).copy()
 
         weights = np.frombuffer(blob, np.int8, rows * row_len, off + 16 * rows)
-        layers.append(QuantLayer(weights.reshape(rows, row_len).copy(), arr("<i4", 0), arr("<i4", 1),
+        weights = weights.reshape(row_len, rows).T if conv else weights.reshape(rows, row_len)
+        layers.append(QuantLayer(weights.copy(), arr("<i4", 0), arr("<i4", 1),
                                  arr("<i4", 2), arr("<f4", 3), act, conv))
     meta = json.loads(blob[meta_off:meta_off + meta_len].decode("utf-8")) if meta_len else {}
     return layers, meta
