@@ -31,20 +31,22 @@ def draw_line(items, height: float = 60, gap: float = 0.3, pen: float = 1.0, see
               margin: int = 40) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
     """Items drawn left to right, tops of digits aligned; returns (alpha, boxes of the items).
 
-    gap: space between items in units of `height` (negative makes them overlap).
+    gap: space between items in units of `height` (negative makes them overlap); one number,
+    or one per pair of neighbours.
     """
     rng = np.random.default_rng(seed)
     alphas = [glyph(it, height, pen, rng) for it in items]
+    gaps = [int(g * height) for g in (gap if np.ndim(gap) else [gap] * (len(alphas) - 1))] + [0]
     hmax = max(a.shape[0] for a in alphas)
-    width = sum(a.shape[1] for a in alphas) + int(gap * height) * (len(alphas) - 1) + 2 * margin
+    width = sum(a.shape[1] for a in alphas) + sum(gaps) + 2 * margin
     canvas = np.zeros((hmax + 2 * margin, max(width, 2 * margin + 1)), np.float32)
     x, boxes = margin, []
-    for a in alphas:
+    for a, g in zip(alphas, gaps):
         y = margin + (hmax - a.shape[0]) // 2
         region = canvas[y:y + a.shape[0], x:x + a.shape[1]]
         np.maximum(region, a[:region.shape[0], :region.shape[1]], out=region)
         boxes.append((x, y, a.shape[1], a.shape[0]))
-        x += a.shape[1] + int(gap * height)
+        x += a.shape[1] + g
     return canvas, boxes
 
 

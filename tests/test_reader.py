@@ -417,6 +417,24 @@ def test_brackets_plus_and_spaces(pick):
     assert [len(g) for g in r.groups] == [2, 2, 2]
 
 
+def test_bracket_touching_a_digit_still_closes_the_open_one(pick):
+    """A ")" joined to the next digit is cut off it by the split search; it must still pair
+    with the "(" before it, or that "(" is taken for a curved 1."""
+    d = [pick(k)[0] for k in (2, 0, 2, 4)]
+    items = ["(", d[0], d[1], ")", d[2], d[3]]
+    alpha, boxes = rd.draw_line(items, height=60, gap=0.3)
+    (x0, y0, w0, h0), (x1, _, _, _) = boxes[3], boxes[4]
+    rows = slice(y0 + h0 // 2 - 1, y0 + h0 // 2 + 2)
+    ink_x = x1 + int(np.flatnonzero((alpha[rows, x1:] > 0.4).any(0))[0])  # the 2's ink in those rows
+    alpha[rows, x0 + w0 // 2:ink_x + 2] = 1.0  # a thin bridge from the ")" into the 2
+    pair = alpha[:, x0:boxes[4][0] + boxes[4][2]] > 0.4
+    assert cv2.connectedComponents(pair.astype(np.uint8))[0] - 1 == 1, "the ')' should touch the 2"
+    r = read_number(rd.on_paper(alpha))
+    plain = read_number(rd.on_paper(rd.draw_line(d, height=60, gap=0.3)[0]))
+    assert r.digits == plain.digits and len(r.digits) == 4
+    assert [len(g) for g in r.groups] == [2, 2]
+
+
 def test_specks_ignored(pick):
     alpha, _ = rd.draw_line([pick(6)[0], pick(2)[0], pick(8)[0]], height=60, gap=0.4)
     rng = np.random.default_rng(0)

@@ -610,11 +610,28 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
     if len(patches) > first:
         logp = np.concatenate([logp, classify(np.stack(patches[first:]), model)])
     best_lp = logp.max(1)
-    paired = _paired_brackets([g.kind for g in glyphs])
+    # Each glyph's pieces: a digit glyph whole or split, a bracket or separator as it is.
+    chosen: list[list] = []
+    for g, options in zip(glyphs, hyps):
+        if g.kind != "digit":
+            chosen.append(options[0][1] if options else [(g.box, -1, g.kind)])
+            continue
+        whole_j = options[0][1][0][1]
+        whole_score = options[0][0] + best_lp[whole_j] + _aspect_prior(logp[whole_j], patches[whole_j])
+        pieces = options[0][1]
+        if len(options) > 1:  # (only glyphs not sure as a whole have a split option)
+            split_score, split = _best_split(options[1], best_lp, logp, patches, H)
+            if split_score > whole_score:
+                pieces = split
+        chosen.append(pieces)
+    # Brackets pair up over the marks as cut: a ")" split off the digit it touches still
+    # closes the "(" before it.
+    flat = [(gi_, kind) for gi_, pieces in enumerate(chosen) for _, _, kind in pieces]
+    paired = {flat[i][0] for i in _paired_brackets([kind for _, kind in flat])}
     out: list[Glyph] = []
-    for gi_, (g, options) in enumerate(zip(glyphs, hyps)):
+    for gi_, (g, pieces) in enumerate(zip(glyphs, chosen)):
         if g.kind in "()":
-            j = options[0][1][0][1]
+            j = pieces[0][1]
             k = int(logp[j].argmax())
             if gi_ not in paired or (k not in BRACKET_LOOKALIKES
                                      and best_lp[j] >= np.log(BRACKET_VETO_P)):
@@ -625,14 +642,6 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
         if g.kind != "digit":
             out.append(g)
             continue
-        whole_box, whole_j, _ = options[0][1][0]
-        whole_prior = _aspect_prior(logp[whole_j], patches[whole_j])
-        whole_score = options[0][0] + best_lp[whole_j] + whole_prior
-        pieces = options[0][1]
-        if len(options) > 1:  # (only glyphs not sure as a whole have a split option)
-            split_score, split = _best_split(options[1], best_lp, logp, patches, H)
-            if split_score > whole_score:
-                pieces = split
         for pb, j, kind in pieces:
             if j < 0:
                 out.append(Glyph(pb, kind))
