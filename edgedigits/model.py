@@ -24,7 +24,7 @@ _MODELS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models")
 # Names accepted by load_model() for the models shipped inside the package.
 SHIPPED = {"default": "default.edm", "logreg": "logreg.edm",
            # the reader's ensemble (edgedigits/ensemble.py): the default MLP's recipe, other seeds
-           "default-2": "default-2.edm"}
+           "default-2": "default-2.edm", "default-3": "default-3.edm"}
 
 
 def default_model_path() -> str:
@@ -183,7 +183,8 @@ class Model:
 
 def load_model(path: str | os.PathLike | None = None) -> Model:
     """Load a model file. None or "default": the shipped default; "logreg": the shipped
-    logistic regression; "default-2": the reader ensemble's second member; anything else: a
+    logistic regression; "default-2", "default-3": the reader ensemble's second and third members
+    (an MLP, and a network with a convolutional first layer); anything else: a
     path to a model file."""
     if path is None:
         path = "default"

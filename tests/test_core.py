@@ -140,8 +140,8 @@ def test_mnist_digits_bit_exact(mnist_test):
     for hidden in ([], [64], [48, 24]):
         model = edgedigits.Model(quantize_mlp(random_mlp(rng, hidden, scale=0.05)))
         assert_trace_equal(model, x)
-    shipped = edgedigits.load_model()
-    assert_trace_equal(shipped, x)
+    for name in ("default", "default-3"):  # an MLP, and the convolutional member
+        assert_trace_equal(edgedigits.load_model(name), x)
 
 
 def test_requantize_rounds_half_up_for_both_signs():

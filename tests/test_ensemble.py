@@ -21,6 +21,8 @@ def shipped():
     return load_ensemble()
 
 
+MAX_ENSEMBLE_ERROR = 0.007  # the shipped ensemble on the 10,000 MNIST test digits
+
 def _images(n: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, (n, 28, 28), dtype=np.uint8)
 
@@ -63,8 +65,9 @@ def test_ensemble_is_better_on_mnist_than_its_members(shipped, mnist_test):
     images, labels = mnist_test
     errors = [float((m.predict_digits(images) != labels).mean()) for m in shipped.members]
     ensemble = float((shipped.predict_digits(images) != labels).mean())
-    # measured: members 0.89% and 0.88%, the two together 0.60%
+    # measured: members 0.89%, 0.88% (MLPs) and 1.23% (convolutional), the three together 0.57%
     assert ensemble < min(errors), f"ensemble {ensemble:.2%} vs members {errors}"
+    assert ensemble <= MAX_ENSEMBLE_ERROR, f"ensemble {ensemble:.2%} > {MAX_ENSEMBLE_ERROR:.2%}"
 
 
 def test_reader_reads_with_the_shipped_ensemble_by_default(shipped):

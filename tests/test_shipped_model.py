@@ -20,7 +20,12 @@ MAX_MLP_ERROR = 0.010
 MAX_LOGREG_ERROR = 0.078
 MAX_QUANT_LOSS = 0.0005  # 0.05 percentage points
 MAX_FILE_BYTES = 1 << 20
-TARGETS = {"default": MAX_MLP_ERROR, "default-2": MAX_MLP_ERROR, "logreg": MAX_LOGREG_ERROR}
+# default-3 is kept for what it adds to the reader's ensemble on photos (docs/training.md), not
+# as a model of its own: it is held to 1.5%, well inside the notebook's 2.5% bonus bar (measured
+# 1.23%); the ensemble as a whole is held to 0.7% (tests/test_ensemble.py).
+MAX_MEMBER_ERROR = 0.015
+TARGETS = {"default": MAX_MLP_ERROR, "default-2": MAX_MLP_ERROR, "default-3": MAX_MEMBER_ERROR,
+           "logreg": MAX_LOGREG_ERROR}
 
 
 @pytest.mark.parametrize("name", sorted(TARGETS))
@@ -40,7 +45,9 @@ def test_default_model_is_an_mlp_and_logreg_has_no_hidden_layer():
     default, logreg = edgedigits.load_model(), edgedigits.load_model("logreg")
     assert len(default.layer_sizes) >= 3 and default.layer_sizes[0] == 784 and default.layer_sizes[-1] == 10
     assert logreg.layer_sizes == (784, 10)
-    for m in (default, logreg):
+    conv = edgedigits.load_model("default-3")  # the ensemble's convolutional member
+    assert conv.layers[0].activation == "conv-sigmoid" and conv.layers[0].conv == tuple(conv.meta["conv"])
+    for m in (default, logreg, edgedigits.load_model("default-2"), conv):
         assert list(m.layer_sizes) == m.meta["layers"]
         assert os.path.getsize(m.path) <= MAX_FILE_BYTES
 
