@@ -145,9 +145,11 @@ def test_overrides_may_name_their_section(tmp_path):
 
 
 def test_config_files_load_and_reject_unknown_settings(tmp_path):
-    for name in ("default.toml", "logreg.toml"):
+    for name in ("default.toml", "logreg.toml", "reader_conv.toml"):
         cfg = train.load_config(os.path.join(ROOT, "training", "configs", name))
         assert cfg.model_file.startswith("edgedigits/models/")
+    conv = train.load_config(os.path.join(ROOT, "training", "configs", "reader_conv.toml"))
+    assert conv.conv_layer is not None and conv.conv_layer.n_out <= 4096
     reader = train.load_config(os.path.join(ROOT, "training", "configs", "reader.toml"))
     assert reader.init and reader.hidden == train.load_config(
         os.path.join(ROOT, "training", "configs", "default.toml")).hidden
@@ -158,6 +160,10 @@ def test_config_files_load_and_reject_unknown_settings(tmp_path):
     bad.write_text("[augment]\nrotation = 3\n")
     with pytest.raises(ValueError, match="rotation"):
         train.load_config(str(bad))
+    for conv in ("[8, 5]", "[0, 5, 2]", "[8, 29, 1]", "[8, 5, 0]"):
+        bad.write_text(f"[model]\nconv = {conv}\n")
+        with pytest.raises(ValueError, match="conv"):
+            train.load_config(str(bad))
 
 
 def test_export_round_trip_through_the_c_core(tmp_path, small_data, mnist_dir):
@@ -180,6 +186,41 @@ def test_export_round_trip_through_the_c_core(tmp_path, small_data, mnist_dir):
     # the header is exactly what the regeneration command writes from the model file
     with open(header) as f:
         assert f.read() == export.header_text(path)
+
+
+def test_conv_model_learns_resumes_and_exports_through_the_c_core(tmp_path, small_data, mnist_dir):
+    """A convolutional first layer: training learns, a resumed run ends with the same parameters,
+    and the export (model format version 2) runs in C as the float model does."""
+    cfg = tiny(tmp_path, conv=(6, 5, 2), hidden=(24,), epochs=3, batch_size=10, lr=1.0)
+    res = train.train(cfg, data=small_data, log=quiet)
+    assert res.model.conv is not None and res.model.weights[0].shape == (6, 25)
+    assert res.state.history[-1]["val_error"] < 0.3
+
+    class Interrupt(Exception):
+        pass
+
+    def stop_after_two(line: str) -> None:
+        if line.startswith("epoch   2/3"):
+            raise Interrupt
+
+    cfg2 = dataclasses.replace(cfg, out_dir=str(tmp_path / "r2"))
+    with pytest.raises(Interrupt):
+        train.train(cfg2, data=small_data, log=stop_after_two)
+    resumed = train.train(cfg2, data=small_data, log=quiet, resume=True)
+    for a, b in zip(res.state.model.params() + res.state.velocity,
+                    resumed.state.model.params() + resumed.state.velocity):
+        np.testing.assert_array_equal(a, b)
+    path = str(tmp_path / "conv.edm")
+    export.export_model(res.model, path, name="tiny-conv", data_folder=mnist_dir)
+    import edgedigits
+    m = edgedigits.load_model(path)
+    assert m.layer_sizes == (784, 864, 24, 10) and m.layers[0].conv == (6, 5, 2)
+    assert m.meta["conv"] == [6, 5, 2] and m.meta["macs"] == 144 * 6 * 25 + 864 * 24 + 24 * 10
+    x = small_data.valid_x
+    from training.models import log_proba
+    agree = float((m.predict_digits((x * 255).round().astype(np.uint8))
+                   == log_proba(res.model, x).argmax(axis=1)).mean())
+    assert agree > 0.98, agree
 
 
 def test_augment_is_seeded_and_keeps_digits_recognisable():

@@ -332,8 +332,8 @@ def load_init(cfg: TrainConfig) -> Mlp:
     from .export import load_float
     model, _ = load_float(os.path.expanduser(cfg.init))
     if model.hidden != tuple(cfg.hidden) or model.conv != cfg.conv_layer:
-        raise ValueError(f"{cfg.init}: layers {model.sizes} (convolution {model.conv}), but the config "
-                         f"says hidden {tuple(cfg.hidden)}, convolution {cfg.conv_layer}")
+        raise ValueError(f"{cfg.init}: hidden layers {model.hidden} (convolution {model.conv}), but the "
+                         f"config says {tuple(cfg.hidden)} (convolution {cfg.conv_layer})")
     return model.astype(np.dtype(cfg.dtype))
 
 
