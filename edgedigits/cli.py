@@ -342,9 +342,11 @@ def model_info(model) -> dict:
         with open(path, "rb") as f:
             file_sha = hashlib.sha256(f.read()).hexdigest()
     meta = dict(getattr(model, "meta", {}) or {})
-    layers = [{"n_in": layer.n_in, "n_out": layer.n_out, "activation": layer.activation}
+    layers = [{"n_in": layer.n_in, "n_out": layer.n_out, "activation": layer.activation,
+               "parameters": layer.n_params,
+               **({"conv": list(layer.conv)} if getattr(layer, "conv", None) else {})}
               for layer in getattr(model, "layers", ())]
-    n_params = sum(layer["n_in"] * layer["n_out"] + layer["n_out"] for layer in layers)
+    n_params = sum(layer["parameters"] for layer in layers)
     info = {
         "path": path,
         "name": meta.get("name"),
@@ -388,7 +390,11 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"size:        {info['file_bytes']} bytes, {info['parameters']} parameters")
     print(f"layers:      {' -> '.join(map(str, info['layer_sizes']))}")
     for i, layer in enumerate(info["layers"]):
-        print(f"  layer {i}:   {layer['n_in']} -> {layer['n_out']} ({layer['activation']})")
+        conv = ""
+        if "conv" in layer:
+            channels, kernel, stride = layer["conv"]
+            conv = f"{channels} kernels {kernel}x{kernel} at stride {stride}, "
+        print(f"  layer {i}:   {layer['n_in']} -> {layer['n_out']} ({conv}{layer['activation']})")
     error = info["test_error"]
     print(f"test error:  {error:.2%} (MNIST test set)" if error is not None else "test error:  not recorded")
     if "kernel" in info:

@@ -77,6 +77,14 @@ class LayerInfo:
     activation: str
     conv: tuple[int, int, int] | None = None  # (channels, kernel, stride) of a convolution
 
+    @property
+    def n_params(self) -> int:
+        """Weights and biases stored: a convolution's kernels once, not once per window."""
+        if self.conv:
+            channels, kernel, _ = self.conv
+            return channels * (kernel * kernel + 1)
+        return self.n_in * self.n_out + self.n_out
+
 
 def _layer_info(layer) -> LayerInfo:
     conv = (int(layer.channels), int(layer.kernel), int(layer.stride)) if layer.channels else None

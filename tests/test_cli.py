@@ -166,6 +166,15 @@ def test_info_names_the_model_and_its_checksum():
     assert proc.returncode == 2 and "model file not found" in proc.stderr
 
 
+def test_info_counts_a_convolutions_kernels_once():
+    from edgedigits.modelfile import unpack_model
+    info = json.loads(run("info", "--json", "--model", "default-3").stdout)
+    with open(info["path"], "rb") as f:
+        stored = sum(q.weights.size + q.bias.size for q in unpack_model(f.read())[0])
+    assert info["layers"][0]["conv"] == [24, 5, 2] and info["parameters"] == stored
+    assert "24 kernels 5x5 at stride 2" in run("info", "--model", "default-3").stdout
+
+
 @pytest.mark.skipif(tts.espeak_path() is None, reason="espeak-ng is not installed (Debian package espeak-ng)")
 def test_wav_written(tmp_path):
     wav = tmp_path / "n.wav"
