@@ -24,6 +24,7 @@ import zlib
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 MAGIC = b"EDGD"
 FORMAT_VERSION = 2  # written when a model has a convolution; dense-only models stay version 1
@@ -42,6 +43,19 @@ MAX_BIAS = 1 << 30
 # A model file larger than this is refused before it is read (the largest valid model,
 # 8 layers of 4096 x 4096, is about 128 MiB; real ones are under 1 MiB).
 MAX_FILE_BYTES = 160 * 1024 * 1024
+
+
+def conv_side(kernel: int, stride: int) -> int:
+    """Windows per row (and per column) of a convolution: no padding, so (28 - kernel) // stride + 1."""
+    return (IMAGE_SIDE - kernel) // stride + 1
+
+
+def conv_windows(x: np.ndarray, kernel: int, stride: int) -> np.ndarray:
+    """The windows of images x (N, 784) in the format's output order: (N, side^2, kernel^2),
+    windows row-major, each window's pixels row-major (a view where NumPy can, else a copy)."""
+    win = sliding_window_view(x.reshape(-1, IMAGE_SIDE, IMAGE_SIDE), (kernel, kernel), axis=(1, 2))
+    win = win[:, ::stride, ::stride]
+    return win.reshape(len(win), -1, kernel * kernel)
 
 
 class ModelFormatError(ValueError):
@@ -65,7 +79,7 @@ class QuantLayer:
     @property
     def side(self) -> int:
         """Convolution windows per row (and column)."""
-        return (IMAGE_SIDE - self.conv[1]) // self.conv[2] + 1
+        return conv_side(self.conv[1], self.conv[2])
 
     @property
     def n_out(self) -> int:

@@ -10,9 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numpy.lib.stride_tricks import sliding_window_view
-
-from .modelfile import ACT_CONV_SIGMOID, ACT_SIGMOID, IMAGE_SIDE, QuantLayer, unpack_model
+from .modelfile import ACT_CONV_SIGMOID, ACT_SIGMOID, QuantLayer, conv_windows, unpack_model
 
 SIGMOID_LUT_SIZE = 1024
 SIGMOID_STEPS_PER_UNIT = 64
@@ -42,8 +40,7 @@ def dense_acc(layer: QuantLayer, x: np.ndarray) -> np.ndarray:
 def conv_acc(layer: QuantLayer, x: np.ndarray) -> np.ndarray:
     """acc[n, p * C + c] = bias[c] + sum over window p of kernel c times the pixels, int64."""
     channels, k, stride = layer.conv
-    win = sliding_window_view(x.reshape(-1, IMAGE_SIDE, IMAGE_SIDE), (k, k), axis=(1, 2))[:, ::stride, ::stride]
-    cols = win.reshape(len(x), -1, k * k).astype(np.float64)  # exact, as in dense_acc
+    cols = conv_windows(x, k, stride).astype(np.float64)  # exact, as in dense_acc
     acc = (cols @ layer.weights.astype(np.float64).T).astype(np.int64) + layer.bias.astype(np.int64)
     return acc.reshape(len(x), layer.n_out)
 

@@ -33,7 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from edgedigits import reference  # noqa: E402
 from edgedigits.model import SHIPPED, _MODELS_DIR  # noqa: E402
-from edgedigits.modelfile import FORMAT_VERSION, write_model_file  # noqa: E402
+from edgedigits.modelfile import FORMAT_VERSION, conv_side, write_model_file  # noqa: E402
 from edgedigits.quantize import quantize_mlp  # noqa: E402
 
 MAGIC = b"EDGT"
@@ -67,7 +67,7 @@ def random_mlp_blob(rng: np.random.Generator, hidden: list[int], name: str) -> b
 def random_conv_blob(rng: np.random.Generator, conv: tuple[int, int, int], hidden: list[int],
                      name: str) -> bytes:
     channels, k, stride = conv
-    side = (28 - k) // stride + 1
+    side = conv_side(k, stride)
     sizes = [channels * side * side, *hidden, 10]
     layers = [(rng.normal(0, rng.uniform(0.1, 1.0), (channels, k * k)), rng.normal(0, 1.0, channels))]
     layers += [(rng.normal(0, rng.uniform(0.02, 0.3), (o, i)), rng.normal(0, 1.0, o))

@@ -19,10 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+
+from edgedigits.modelfile import IMAGE_SIDE, conv_side, conv_windows
 
 N_INPUTS = 784
-IMAGE_SIDE = 28
 N_CLASSES = 10
 # Hidden-layer init: N(0, (INIT_GAIN / sqrt(n_in))^2), so a hidden pre-activation starts with
 # standard deviation ~INIT_GAIN * rms(input) whatever the width: sigmoids neither saturate nor
@@ -46,7 +46,7 @@ class Conv:
     @property
     def side(self) -> int:
         """Output positions per row (and per column)."""
-        return (IMAGE_SIDE - self.kernel) // self.stride + 1
+        return conv_side(self.kernel, self.stride)
 
     @property
     def positions(self) -> int:
@@ -62,9 +62,7 @@ class Conv:
 
 def im2col(conv: Conv, x: np.ndarray) -> np.ndarray:
     """The windows of images x (N, 784) as (N, positions, kernel*kernel), positions row-major."""
-    k, s = conv.kernel, conv.stride
-    win = sliding_window_view(x.reshape(-1, IMAGE_SIDE, IMAGE_SIDE), (k, k), axis=(1, 2))[:, ::s, ::s]
-    return win.reshape(len(win), conv.positions, k * k)
+    return conv_windows(x, conv.kernel, conv.stride)
 
 
 def conv_pre(conv: Conv, kernels: np.ndarray, bias: np.ndarray, cols: np.ndarray) -> np.ndarray:
