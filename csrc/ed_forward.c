@@ -87,49 +87,71 @@ void ed_sigmoid_u8(const ed_layer *layer, const int32_t *acc, uint8_t *h)
     }
 }
 
-/* The convolution, tap-major: for each window, each pixel of the window scales one contiguous
- * row of weights (one per channel, weights[tap][channels]) into ED_CONV_BLOCK int32
- * accumulators; fixed-length loops (a block, or half of one) that compilers vectorise at -O2. */
+/* One window of the convolution, tap-major: each pixel of the window scales one contiguous row of
+ * weights (one per channel, weights[tap][channels]) into the nb <= ED_CONV_BLOCK int32
+ * accumulators of channels c0.. ; fixed-length loops (a block, or half of one) that compilers
+ * vectorise at -O2. |sum| <= 784 * 128 * 255 < 2^31. */
+static void ed_conv_window(const ed_layer *layer, const uint8_t *win, uint32_t c0, uint32_t nb,
+                           int32_t *sum)
+{
+    const uint32_t ch = layer->channels, k = layer->kernel;
+    uint32_t c, i, j;
+    for (c = 0; c < ED_CONV_BLOCK; c++) {
+        sum[c] = 0;
+    }
+    for (i = 0; i < k; i++) {
+        for (j = 0; j < k; j++) {
+            const int32_t v = win[i * ED_IMAGE_SIDE + j];
+            const int8_t *w = layer->weights + (size_t)(i * k + j) * ch + c0;
+            if (nb == ED_CONV_BLOCK) {
+                for (c = 0; c < ED_CONV_BLOCK; c++) {
+                    sum[c] += (int32_t)w[c] * v;
+                }
+            } else if (nb == ED_CONV_BLOCK / 2u) {
+                for (c = 0; c < ED_CONV_BLOCK / 2u; c++) {
+                    sum[c] += (int32_t)w[c] * v;
+                }
+            } else {
+                for (c = 0; c < nb; c++) {
+                    sum[c] += (int32_t)w[c] * v;
+                }
+            }
+        }
+    }
+}
+
+/* The convolution, then the max over each pool x pool block of windows (pool 1: none), then
+ * bias, requantisation and the sigmoid. Pooling the accumulators is pooling the outputs: the
+ * requantisation (multiplier >= 0) and the sigmoid table never decrease. */
 void ed_conv_sigmoid_u8(const ed_layer *layer, const uint8_t *x, int32_t *acc, uint8_t *h)
 {
-    const uint32_t ch = layer->channels, k = layer->kernel, stride = layer->stride;
+    const uint32_t ch = layer->channels, stride = layer->stride, pool = layer->pool;
     const uint32_t side = layer->side;
-    int32_t sum[ED_CONV_BLOCK];
-    uint32_t p, c0, nb, c, i, j;
+    int32_t sum[ED_CONV_BLOCK], best[ED_CONV_BLOCK];
+    uint32_t p, c0, nb, c, a, b;
     for (p = 0; p < side * side; p++) {
-        const uint8_t *win = x + (size_t)(p / side * stride) * ED_IMAGE_SIDE + p % side * stride;
+        const uint32_t row = p / side * pool, col = p % side * pool;
         for (c0 = 0; c0 < ch; c0 += nb) {
             nb = ch - c0 < ED_CONV_BLOCK ? ch - c0 : ED_CONV_BLOCK;
-            for (c = 0; c < ED_CONV_BLOCK; c++) {
-                sum[c] = 0;
-            }
-            for (i = 0; i < k; i++) {
-                for (j = 0; j < k; j++) {
-                    const int32_t v = win[i * ED_IMAGE_SIDE + j];
-                    const int8_t *w = layer->weights + (size_t)(i * k + j) * ch + c0;
-                    if (nb == ED_CONV_BLOCK) {
-                        for (c = 0; c < ED_CONV_BLOCK; c++) {
-                            sum[c] += (int32_t)w[c] * v;
-                        }
-                    } else if (nb == ED_CONV_BLOCK / 2u) {
-                        for (c = 0; c < ED_CONV_BLOCK / 2u; c++) {
-                            sum[c] += (int32_t)w[c] * v;
-                        }
-                    } else {
+            for (a = 0; a < pool; a++) {
+                for (b = 0; b < pool; b++) {
+                    const uint8_t *win = x + (size_t)((row + a) * stride) * ED_IMAGE_SIDE + (col + b) * stride;
+                    ed_conv_window(layer, win, c0, nb, a == 0u && b == 0u ? best : sum);
+                    if (a != 0u || b != 0u) {
                         for (c = 0; c < nb; c++) {
-                            sum[c] += (int32_t)w[c] * v;
+                            best[c] = sum[c] > best[c] ? sum[c] : best[c];
                         }
                     }
                 }
             }
             for (c = 0; c < nb; c++) {
-                /* |sum| <= 784 * 128 * 255 + 2^30 < 2^31 */
+                /* |best + bias| <= 784 * 128 * 255 + 2^30 < 2^31 */
                 const uint32_t at = 4u * (c0 + c);
-                const int32_t a = sum[c] + ed_rd_i32(layer->bias + at);
-                const int64_t q = ed_requantize(a, ed_rd_i32(layer->multiplier + at),
+                const int32_t v = best[c] + ed_rd_i32(layer->bias + at);
+                const int64_t q = ed_requantize(v, ed_rd_i32(layer->multiplier + at),
                                                 ed_rd_i32(layer->shift + at));
                 if (acc != NULL) {
-                    acc[p * ch + c0 + c] = a;
+                    acc[p * ch + c0 + c] = v;
                 }
                 h[p * ch + c0 + c] = ed_sigmoid_lut_data[ed_sigmoid_index(q)];
             }

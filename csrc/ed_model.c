@@ -67,23 +67,30 @@ static uint64_t ed_conv_section_size(uint64_t channels, uint64_t kernel)
 }
 
 /* Geometry of a convolution whose section starts at off (ED_CONV_HEADER_SIZE bytes inside the
- * blob, checked by the caller): channels 1..4096, kernel and stride 1..28, reserved 0, and
- * n_out == channels * side^2. */
+ * blob, checked by the caller): channels 1..4096, kernel and stride 1..28, pool 0 (none) or
+ * 2..windows per row, and n_out == channels * side^2 with side = windows per row / pool. */
 static ed_status ed_read_conv(ed_layer *layer, const uint8_t *head, uint32_t n_out)
 {
     uint32_t ch = ed_rd_u32(head), k = ed_rd_u32(head + 4), stride = ed_rd_u32(head + 8);
-    uint64_t side;
+    uint32_t pool = ed_rd_u32(head + 12);
+    uint64_t windows, side;
     if (ch == 0u || ch > ED_MAX_WIDTH || k == 0u || k > ED_IMAGE_SIDE || stride == 0u ||
-        stride > ED_IMAGE_SIDE || ed_rd_u32(head + 12) != 0u) {
+        stride > ED_IMAGE_SIDE) {
         return ED_ERR_ACTIVATION;
     }
-    side = (ED_IMAGE_SIDE - k) / stride + 1u;
+    windows = (ED_IMAGE_SIDE - k) / stride + 1u;
+    if (pool == 1u || pool > windows) {
+        return ED_ERR_ACTIVATION;
+    }
+    pool = pool == 0u ? 1u : pool;
+    side = windows / pool;
     if ((uint64_t)ch * side * side != (uint64_t)n_out) {
         return ED_ERR_DIMS;
     }
     layer->channels = ch;
     layer->kernel = k;
     layer->stride = stride;
+    layer->pool = pool;
     layer->side = (uint32_t)side;
     return ED_OK;
 }

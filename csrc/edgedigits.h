@@ -29,15 +29,16 @@ extern "C" {
 #define ED_MAX_BIAS (1L << 30)   /* |bias| bound, so that bias + sum(w*x) fits in int32 */
 #define ED_INPUT_SIZE 784u       /* 28 x 28 pixels, row-major */
 #define ED_IMAGE_SIDE 28u
-#define ED_CONV_HEADER_SIZE 16u  /* u32 channels, kernel, stride, reserved before a convolution's data */
+#define ED_CONV_HEADER_SIZE 16u  /* u32 channels, kernel, stride, pool before a convolution's data */
 #define ED_MAX_CLASSES 256u
 
 /* Activations stored per layer in the model file. */
 #define ED_ACT_LINEAR 0u  /* output layer: int32 Q16 logits */
 #define ED_ACT_SIGMOID 1u /* hidden layer: uint8 activations, 255 == 1.0 */
 /* First layer only, format version 2: `channels` kernels of kernel x kernel pixels applied at
- * `stride` over the image without padding, then the sigmoid. Output p * channels + c is channel c
- * at window p (windows row-major, side x side of them); requantisation is per channel. */
+ * `stride` over the image without padding, optionally max-pooled over pool x pool blocks of
+ * windows, then the sigmoid. Output p * channels + c is channel c at output position p
+ * (row-major, side x side of them); requantisation is per channel. */
 #define ED_ACT_CONV_SIGMOID 2u
 
 /* Sigmoid lookup table: index = round(z * ED_SIGMOID_STEPS_PER_UNIT) + ED_SIGMOID_LUT_SIZE/2,
@@ -85,7 +86,9 @@ typedef struct {
     uint32_t channels;         /* convolution only (else 0): rows, kernels */
     uint32_t kernel;           /* convolution only: kernel side in pixels, 1..28 */
     uint32_t stride;           /* convolution only: 1..28 */
-    uint32_t side;             /* convolution only: windows per row, (28 - kernel) / stride + 1 */
+    uint32_t side;             /* convolution only: outputs per row, windows per row / pool, with
+                                  windows per row = (28 - kernel) / stride + 1 */
+    uint32_t pool;             /* convolution only: max over pool x pool windows; 1 = no pooling */
 } ed_layer;
 
 typedef struct {
@@ -140,9 +143,11 @@ void ed_dense_acc_s8(const ed_layer *layer, const uint8_t *x, int32_t *acc);
 /* Round-half-up fixed-point rescale: floor((acc * multiplier + 2^(shift-1)) / 2^shift). */
 int64_t ed_requantize(int32_t acc, int32_t multiplier, int32_t shift);
 
-/* Convolution layer (ED_ACT_CONV_SIGMOID): for window p and channel c, o = p * channels + c,
- * acc[o] = bias[c] + sum_{i,j < kernel} w[i * kernel + j][c] * x[(r * stride + i) * 28 + q * stride + j]
- * with (r, q) = (p / side, p % side), and h[o] = sigmoid_lut[clamp(requantize_c(acc[o]) + 512)].
+/* Convolution layer (ED_ACT_CONV_SIGMOID): for output p and channel c, o = p * channels + c,
+ * acc[o] = bias[c] + max over a, b < pool of
+ *          sum_{i,j < kernel} w[i * kernel + j][c] * x[(R * stride + i) * 28 + Q * stride + j]
+ * with R = (p / side) * pool + a, Q = (p % side) * pool + b (no pooling: pool 1),
+ * and h[o] = sigmoid_lut[clamp(requantize_c(acc[o]) + 512)].
  * acc may be NULL (the forward pass keeps no accumulators); h is uint8 [n_out]. */
 void ed_conv_sigmoid_u8(const ed_layer *layer, const uint8_t *x, int32_t *acc, uint8_t *h);
 

@@ -392,8 +392,9 @@ def cmd_info(args: argparse.Namespace) -> int:
     for i, layer in enumerate(info["layers"]):
         conv = ""
         if "conv" in layer:
-            channels, kernel, stride = layer["conv"]
+            channels, kernel, stride, pool = (*layer["conv"], 1)[:4]
             conv = f"{channels} kernels {kernel}x{kernel} at stride {stride}, "
+            conv += f"max-pool {pool}x{pool}, " if pool > 1 else ""
         print(f"  layer {i}:   {layer['n_in']} -> {layer['n_out']} ({conv}{layer['activation']})")
     error = info["test_error"]
     print(f"test error:  {error:.2%} (MNIST test set)" if error is not None else "test error:  not recorded")

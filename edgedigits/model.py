@@ -75,19 +75,22 @@ class LayerInfo:
     n_in: int
     n_out: int
     activation: str
-    conv: tuple[int, int, int] | None = None  # (channels, kernel, stride) of a convolution
+    conv: tuple[int, ...] | None = None  # (channels, kernel, stride[, pool]) of a convolution
 
     @property
     def n_params(self) -> int:
         """Weights and biases stored: a convolution's kernels once, not once per window."""
         if self.conv:
-            channels, kernel, _ = self.conv
+            channels, kernel = self.conv[:2]
             return channels * (kernel * kernel + 1)
         return self.n_in * self.n_out + self.n_out
 
 
 def _layer_info(layer) -> LayerInfo:
-    conv = (int(layer.channels), int(layer.kernel), int(layer.stride)) if layer.channels else None
+    conv = None
+    if layer.channels:
+        conv = (int(layer.channels), int(layer.kernel), int(layer.stride))
+        conv += (int(layer.pool),) if layer.pool > 1 else ()
     return LayerInfo(int(layer.n_in), int(layer.n_out), ACTIVATION_NAMES[int(layer.activation)], conv)
 
 

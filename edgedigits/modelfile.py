@@ -7,8 +7,9 @@ A model file is one little-endian byte blob that the C core reads in place:
     layer table         n_layers x (u32 n_in, u32 n_out, u32 activation, u32 data_offset)
     layer data          per layer, 4-aligned: i32 bias[n_out], i32 multiplier[n_out],
                         i32 shift[n_out], f32 scale[n_out], i8 weights[n_out][n_in], zero pad to 4;
-                        a convolution (version 2, first layer): u32 channels, kernel, stride, 0,
-                        then the same arrays per channel; weights tap-major, [kernel^2][channels]
+                        a convolution (version 2, first layer): u32 channels, kernel, stride,
+                        pool (0: none), then the same arrays per channel; weights tap-major,
+                        [kernel^2][channels]
     metadata            UTF-8 JSON
     crc32               u32, zlib's CRC-32 of every byte before it
 
@@ -34,7 +35,7 @@ LAYER_ENTRY = struct.Struct("<IIII")
 ACT_LINEAR = 0
 ACT_SIGMOID = 1
 ACT_CONV_SIGMOID = 2  # first layer only: a strided convolution, then the sigmoid
-CONV_HEADER = struct.Struct("<IIII")  # channels, kernel, stride, reserved
+CONV_HEADER = struct.Struct("<IIII")  # channels, kernel, stride, pool (0: none)
 INPUT_SIZE = 784
 IMAGE_SIDE = 28
 MAX_LAYERS = 8
@@ -48,6 +49,12 @@ MAX_FILE_BYTES = 160 * 1024 * 1024
 def conv_side(kernel: int, stride: int) -> int:
     """Windows per row (and per column) of a convolution: no padding, so (28 - kernel) // stride + 1."""
     return (IMAGE_SIDE - kernel) // stride + 1
+
+
+def pooled_side(kernel: int, stride: int, pool: int) -> int:
+    """Outputs per row of a convolution max-pooled over pool x pool blocks of windows (pool 1:
+    none); windows past the last whole block are dropped."""
+    return conv_side(kernel, stride) // max(pool, 1)
 
 
 def conv_windows(x: np.ndarray, kernel: int, stride: int) -> np.ndarray:
@@ -65,8 +72,9 @@ class ModelFormatError(ValueError):
 @dataclass(frozen=True)
 class QuantLayer:
     """One int8 layer. Dense: weights int8 (n_out, n_in), the rest (n_out,). Convolution
-    (activation ACT_CONV_SIGMOID, conv = (channels, kernel, stride)): weights int8
-    (channels, kernel^2), the rest (channels,); output p * channels + c is channel c at window p."""
+    (activation ACT_CONV_SIGMOID, conv = (channels, kernel, stride), or (channels, kernel, stride,
+    pool) when max-pooled over pool x pool windows): weights int8 (channels, kernel^2), the rest
+    (channels,); output p * channels + c is channel c at output position p."""
 
     weights: np.ndarray
     bias: np.ndarray  # int32, accumulator units
@@ -74,12 +82,17 @@ class QuantLayer:
     shift: np.ndarray  # int32 in [1, 62]
     scale: np.ndarray  # float32, real weight = weights * scale (per row)
     activation: int  # ACT_SIGMOID for hidden layers, ACT_LINEAR for the output layer
-    conv: tuple[int, int, int] | None = None
+    conv: tuple[int, ...] | None = None
+
+    @property
+    def pool(self) -> int:
+        """A convolution's max-pooling block side (1: none)."""
+        return self.conv[3] if len(self.conv) > 3 else 1
 
     @property
     def side(self) -> int:
-        """Convolution windows per row (and column)."""
-        return conv_side(self.conv[1], self.conv[2])
+        """Convolution outputs per row (and column), after pooling."""
+        return pooled_side(self.conv[1], self.conv[2], self.pool)
 
     @property
     def n_out(self) -> int:
@@ -106,7 +119,7 @@ def pack_model(layers: list[QuantLayer], meta: dict | None = None) -> bytes:
     for layer in layers:
         table.append(LAYER_ENTRY.pack(layer.n_in, layer.n_out, layer.activation, offset))
         body = b"".join([
-            CONV_HEADER.pack(*layer.conv, 0) if layer.conv else b"",
+            CONV_HEADER.pack(*layer.conv[:3], layer.pool if layer.pool > 1 else 0) if layer.conv else b"",
             np.asarray(layer.bias, "<i4").tobytes(),
             np.asarray(layer.multiplier, "<i4").tobytes(),
             np.asarray(layer.shift, "<i4").tobytes(),
@@ -135,7 +148,8 @@ def unpack_model(blob: bytes) -> tuple[list[QuantLayer], dict]:
         n_in, n_out, act, off = LAYER_ENTRY.unpack_from(blob, HEADER.size + LAYER_ENTRY.size * i)
         conv = None
         if act == ACT_CONV_SIGMOID:
-            conv = CONV_HEADER.unpack_from(blob, off)[:3]
+            channels, kernel, stride, pool = CONV_HEADER.unpack_from(blob, off)
+            conv = (channels, kernel, stride) + ((pool,) if pool > 1 else ())
             off += CONV_HEADER.size
             rows, row_len = conv[0], conv[1] * conv[1]
         else:

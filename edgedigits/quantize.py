@@ -12,8 +12,10 @@ with 255 == 1.0), so one rule quantises every layer:
     multiplier, shift: M * 2^-S ~= scale[o] / 255 * K, M in [2^30, 2^31), 1 <= S <= 62,
         K = 64 for hidden layers (sigmoid table step 1/64), 2^16 for logits (Q16).
 
-A convolutional first layer (`conv=(channels, kernel, stride)`) is quantised by the same rule
-with one row per channel: its kernels (channels, kernel^2) and biases (channels,).
+A convolutional first layer (`conv=(channels, kernel, stride)`, or `(channels, kernel, stride,
+pool)` with max-pooling) is quantised by the same rule with one row per channel: its kernels
+(channels, kernel^2) and biases (channels,). Multipliers are never negative, so the integer
+path may pool accumulators: requantisation and the sigmoid table keep their order.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ import numpy as np
 import dataclasses
 
 from .modelfile import (ACT_CONV_SIGMOID, ACT_LINEAR, ACT_SIGMOID, IMAGE_SIDE, INPUT_SIZE, MAX_BIAS,
-                        MAX_WIDTH, QuantLayer, pack_model)
+                        MAX_WIDTH, QuantLayer, conv_side, pack_model)
 
 SIGMOID_STEPS_PER_UNIT = 64  # must match ED_SIGMOID_STEPS_PER_UNIT in csrc/edgedigits.h
 LOGIT_FRAC_BITS = 16  # must match ED_LOGIT_FRAC_BITS
@@ -75,12 +77,12 @@ def quantize_layer(w: np.ndarray, b: np.ndarray, activation: int) -> QuantLayer:
 
 
 def quantize_mlp(layers: list[tuple[np.ndarray, np.ndarray]], meta: dict | None = None,
-                 conv: tuple[int, int, int] | None = None) -> bytes:
+                 conv: tuple[int, ...] | None = None) -> bytes:
     """Quantise a float MLP [(W1, b1), ..., (Wk, bk)] into a model blob.
 
     All but the last layer are sigmoid hidden layers; the last gives the logits. The first
     layer must take 784 inputs (28x28 pixels / 255), or with `conv` = (channels, kernel, stride)
-    be that convolution: W1 (channels, kernel^2), b1 (channels,), followed by at least one layer.
+    or (channels, kernel, stride, pool) be that convolution: W1 (channels, kernel^2), b1 (channels,), followed by at least one layer.
     """
     if not layers:
         raise ValueError("expected at least one (W, b) layer")
@@ -89,14 +91,18 @@ def quantize_mlp(layers: list[tuple[np.ndarray, np.ndarray]], meta: dict | None 
     q = [quantize_layer(w, b, ACT_SIGMOID if i + 1 < len(layers) else ACT_LINEAR)
          for i, (w, b) in enumerate(layers)]
     if conv is not None:
-        channels, kernel, stride = (int(v) for v in conv)
-        if len(layers) < 2 or not (1 <= kernel <= IMAGE_SIDE and 1 <= stride <= IMAGE_SIDE):
-            raise ValueError(f"bad convolution {conv}: need kernel and stride in 1..{IMAGE_SIDE} "
-                             "and a layer after it")
+        if len(conv) not in (3, 4):
+            raise ValueError(f"expected conv=(channels, kernel, stride[, pool]), got {conv}")
+        channels, kernel, stride, pool = (*(int(v) for v in conv), 1)[:4]
+        if len(layers) < 2 or not (1 <= kernel <= IMAGE_SIDE and 1 <= stride <= IMAGE_SIDE
+                                   and 1 <= pool <= conv_side(kernel, stride)):
+            raise ValueError(f"bad convolution {conv}: need kernel and stride in 1..{IMAGE_SIDE}, "
+                             "pool from 1 to the windows per row, and a layer after it")
         if np.shape(layers[0][0]) != (channels, kernel * kernel):
             raise ValueError(f"convolution {conv} needs kernels of shape {(channels, kernel * kernel)}, "
                              f"got {np.shape(layers[0][0])}")
-        q[0] = dataclasses.replace(q[0], activation=ACT_CONV_SIGMOID, conv=(channels, kernel, stride))
+        q[0] = dataclasses.replace(q[0], activation=ACT_CONV_SIGMOID,
+                                   conv=(channels, kernel, stride) + ((pool,) if pool > 1 else ()))
         if q[0].n_out > MAX_WIDTH:
             raise ValueError(f"convolution {conv} has {q[0].n_out} outputs, more than {MAX_WIDTH}")
     for prev, cur in zip(q, q[1:]):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .modelfile import ACT_CONV_SIGMOID, ACT_SIGMOID, QuantLayer, conv_windows, unpack_model
+from .modelfile import ACT_CONV_SIGMOID, ACT_SIGMOID, QuantLayer, conv_side, conv_windows, unpack_model
 
 SIGMOID_LUT_SIZE = 1024
 SIGMOID_STEPS_PER_UNIT = 64
@@ -38,11 +38,14 @@ def dense_acc(layer: QuantLayer, x: np.ndarray) -> np.ndarray:
 
 
 def conv_acc(layer: QuantLayer, x: np.ndarray) -> np.ndarray:
-    """acc[n, p * C + c] = bias[c] + sum over window p of kernel c times the pixels, int64."""
-    channels, k, stride = layer.conv
+    """acc[n, p * C + c] = bias[c] + sum over window p of kernel c times the pixels, int64; with
+    pooling, the max of those sums over output p's pool x pool block of windows."""
+    channels, k, stride = layer.conv[:3]
     cols = conv_windows(x, k, stride).astype(np.float64)  # exact, as in dense_acc
-    acc = (cols @ layer.weights.astype(np.float64).T).astype(np.int64) + layer.bias.astype(np.int64)
-    return acc.reshape(len(x), layer.n_out)
+    acc = (cols @ layer.weights.astype(np.float64).T).astype(np.int64)
+    p, s, w = layer.pool, layer.side, conv_side(k, stride)
+    blocks = acc.reshape(len(x), w, w, channels)[:, :s * p, :s * p].reshape(len(x), s, p, s, p, channels)
+    return (blocks.max(axis=(2, 4)) + layer.bias.astype(np.int64)).reshape(len(x), layer.n_out)
 
 
 def requantize(acc: np.ndarray, multiplier: np.ndarray, shift: np.ndarray) -> np.ndarray:

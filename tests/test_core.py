@@ -83,10 +83,10 @@ def test_property_bit_exact(seed, hidden, n_classes, scale):
     assert_trace_equal(model, x)
 
 
-def random_conv(rng: np.random.Generator, conv: tuple[int, int, int], hidden: list[int],
+def random_conv(rng: np.random.Generator, conv: tuple[int, ...], hidden: list[int],
                 n_classes: int = 10, scale: float = 0.3):
-    channels, k, stride = conv
-    side = (28 - k) // stride + 1
+    channels, k, stride, pool = (*conv, 1)[:4]
+    side = ((28 - k) // stride + 1) // pool
     kernels = (rng.normal(0, scale * rng.uniform(0.2, 3.0), (channels, k * k)), rng.normal(0, 1.0, channels))
     rest = random_mlp(rng, hidden, n_classes, scale / 3)
     w, b = rest[0]
@@ -95,15 +95,21 @@ def random_conv(rng: np.random.Generator, conv: tuple[int, int, int], hidden: li
 
 
 @pytest.mark.parametrize("conv, hidden", [((16, 5, 2), [200]), ((24, 5, 2), []), ((1, 1, 1), [3]),
-                                          ((2, 28, 5), [4, 3]), ((5, 3, 3), [11])])
+                                          ((2, 28, 5), [4, 3]), ((5, 3, 3), [11]),
+                                          # max-pooled: 2x2 blocks; 3x3; windows left over (9 per
+                                          # row, pool 2); one block of all 24 x 24 windows
+                                          ((24, 5, 1, 2), [200]), ((3, 3, 2, 3), [5]),
+                                          ((4, 4, 3, 2), []), ((2, 5, 1, 24), [3])])
 def test_conv_models_bit_exact(conv, hidden):
     """A convolutional first layer: C (ed_conv_sigmoid_u8 and both forward paths) against the
-    reference, and the int8 model against the float one it was quantised from."""
+    reference, and the int8 model against the float one it was quantised from (so the C core
+    pools where training pools)."""
     rng = np.random.default_rng(sum(conv) + len(hidden))
     layers = random_conv(rng, conv, hidden)
     model = edgedigits.Model(quantize_mlp(layers, conv=conv))
     assert model.layers[0].activation == "conv-sigmoid" and model.layers[0].conv == conv
-    assert model.layer_sizes[1] == conv[0] * ((28 - conv[1]) // conv[2] + 1) ** 2
+    pool = conv[3] if len(conv) > 3 else 1
+    assert model.layer_sizes[1] == conv[0] * (((28 - conv[1]) // conv[2] + 1) // pool) ** 2
     x = rng.integers(0, 256, (13, 784), dtype=np.uint8)  # not a multiple of the batch lanes
     x[0], x[1] = 0, 255
     assert_trace_equal(model, x)
@@ -114,11 +120,14 @@ def test_conv_models_bit_exact(conv, hidden):
 
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), channels=st.integers(1, 6), kernel=st.integers(1, 28),
-       stride=st.integers(1, 28), hidden=st.lists(st.integers(1, 20), min_size=0, max_size=2))
-def test_property_conv_bit_exact(seed, channels, kernel, stride, hidden):
+       stride=st.integers(1, 28), pool=st.integers(1, 4),
+       hidden=st.lists(st.integers(1, 20), min_size=0, max_size=2))
+def test_property_conv_bit_exact(seed, channels, kernel, stride, pool, hidden):
     rng = np.random.default_rng(seed)
-    conv = (channels, kernel, stride)
-    assume(channels * ((28 - kernel) // stride + 1) ** 2 <= 4096)
+    windows = (28 - kernel) // stride + 1
+    pool = min(pool, windows)
+    assume(channels * (windows // pool) ** 2 <= 4096)
+    conv = (channels, kernel, stride) + ((pool,) if pool > 1 else ())
     model = edgedigits.Model(quantize_mlp(random_conv(rng, conv, hidden), conv=conv))
     assert_trace_equal(model, rng.integers(0, 256, (5, 784), dtype=np.uint8))
 

@@ -32,8 +32,15 @@ def random_model(n_in: int, hidden: tuple[int, ...], n_out: int, rng) -> Mlp:
 def objective(model: Mlp, x: np.ndarray, t: np.ndarray, lam: float) -> float:
     h = x
     weights, biases = list(model.weights), list(model.biases)
-    if model.conv:  # independently of im2col: the convolution as its dense layer
-        weights[0], biases[0] = expand_conv(model.conv, weights[0], biases[0])
+    if model.conv:  # independently of im2col: the convolution as its dense layer, pooled by loops
+        c = model.conv
+        plain = Conv(c.channels, c.kernel, c.stride)
+        w0, b0 = expand_conv(plain, weights.pop(0), biases.pop(0))
+        pre = (x @ w0.T + b0).reshape(len(x), plain.side, plain.side, c.channels)
+        p = c.pool
+        pooled = [[pre[:, r * p:r * p + p, q * p:q * p + p].max(axis=(1, 2)) for q in range(c.side)]
+                  for r in range(c.side)]
+        h = sigmoid(np.array(pooled).transpose(2, 0, 1, 3).reshape(len(x), c.n_out))
     for w, b in zip(weights[:-1], biases[:-1]):
         h = sigmoid(h @ w.T + b)
     lp = log_softmax(h @ weights[-1].T + biases[-1])
@@ -143,7 +150,8 @@ def test_not_a_digit_label_has_the_uniform_target(hidden):
     assert sum(v for _, v in per_point) == pytest.approx(ll, rel=1e-12)
 
 
-CONVS = [Conv(2, 5, 4), Conv(3, 28, 1), Conv(1, 3, 7)]
+CONVS = [Conv(2, 5, 4), Conv(3, 28, 1), Conv(1, 3, 7),
+         Conv(2, 5, 3, 2), Conv(1, 3, 5, 3), Conv(2, 4, 2, 13)]  # max-pooled: 8 -> 4, 6 -> 2, 13 -> 1
 
 
 def conv_model(conv: Conv, hidden: tuple[int, ...], rng) -> Mlp:
@@ -156,8 +164,9 @@ def conv_model(conv: Conv, hidden: tuple[int, ...], rng) -> Mlp:
 @pytest.mark.parametrize("conv", CONVS)
 @pytest.mark.parametrize("hidden", [(), (4,)])
 def test_conv_gradients_match_finite_differences(conv, hidden):
-    """Kernel and bias gradients (summed over the windows that share them) against finite
-    differences of the dense expansion, with a not-a-digit label in the batch."""
+    """Kernel and bias gradients (summed over the windows that share them; with max-pooling,
+    over the windows that won their blocks) against finite differences of the dense expansion,
+    with a not-a-digit label in the batch."""
     rng = np.random.default_rng(11)
     model = conv_model(conv, hidden, rng)
     x, t = rng.random((3, 784)), np.array([2, 10, 7])

@@ -156,8 +156,8 @@ def test_model_path_that_is_a_directory(tmp_path):
 
 def conv_blob(conv=(3, 5, 4), hidden=(6,), seed=0) -> bytes:
     rng = np.random.default_rng(seed)
-    channels, k, stride = conv
-    sizes = [channels * ((28 - k) // stride + 1) ** 2, *hidden, 10]
+    channels, k, stride, pool = (*conv, 1)[:4]
+    sizes = [channels * (((28 - k) // stride + 1) // pool) ** 2, *hidden, 10]
     layers = [(rng.normal(0, 0.5, (channels, k * k)), rng.normal(0, 1, channels))]
     layers += [(rng.normal(0, 0.1, (o, i)), rng.normal(0, 1, o)) for i, o in zip(sizes, sizes[1:])]
     return quantize_mlp(layers, {"name": "hostile-conv"}, conv=conv)
@@ -192,7 +192,10 @@ def _conv_entry(i: int) -> int:
     (lambda b: patched(b, CONV_OFF(b) + 4, "<I", 29), "activation"),  # kernel larger than the image
     (lambda b: patched(b, CONV_OFF(b) + 8, "<I", 0), "activation"),  # stride 0
     (lambda b: patched(b, CONV_OFF(b) + 8, "<I", 1 << 31), "activation"),
-    (lambda b: patched(b, CONV_OFF(b) + 12, "<I", 1), "activation"),  # reserved
+    (lambda b: patched(b, CONV_OFF(b) + 12, "<I", 1), "activation"),  # pool 1 (no pooling is 0)
+    (lambda b: patched(b, CONV_OFF(b) + 12, "<I", 7), "activation"),  # pool larger than 6 windows
+    (lambda b: patched(b, CONV_OFF(b) + 12, "<I", 0xFFFFFFFF), "activation"),
+    (lambda b: patched(b, CONV_OFF(b) + 12, "<I", 2), "layer sizes"),  # pooled: 3 x 3, not 6 x 6
     (lambda b: patched(b, CONV_OFF(b) + 8, "<I", 5), "layer sizes"),  # stride 5: 5 x 5 windows, not 6 x 6
     (lambda b: patched(b, CONV_OFF(b) + CONV_HEADER.size + 24, "<i", 0), "multiplier"),  # shift[0] = 0
     (lambda b: patched(b, _conv_entry(1) + 12, "<I", CONV_OFF(b) + 8), "overlapping"),
@@ -230,3 +233,16 @@ def test_conv_pack_unpack_round_trip():
     layers, meta = unpack_model(blob)
     assert layers[0].conv == (5, 3, 3) and layers[0].weights.shape == (5, 9) and layers[0].n_out == 405
     assert pack_model(layers, meta) == blob
+
+
+def test_pooled_conv_model_round_trips_and_loads():
+    """Max-pooling is the geometry's fourth word (0: none); 9 x 9 windows pooled 2 x 2 give
+    4 x 4 outputs (the last row and column of windows dropped)."""
+    blob = conv_blob((5, 4, 3, 2), (7,))
+    assert struct.unpack_from("<4I", blob, CONV_OFF(blob)) == (5, 4, 3, 2)
+    assert struct.unpack_from("<I", conv_blob(), CONV_OFF(conv_blob()) + 12)[0] == 0
+    layers, meta = unpack_model(blob)
+    assert layers[0].conv == (5, 4, 3, 2) and layers[0].pool == 2 and layers[0].n_out == 80
+    assert pack_model(layers, meta) == blob
+    model = edgedigits.Model(blob)
+    assert model.layers[0].conv == (5, 4, 3, 2) and model.layer_sizes == (784, 80, 7, 10)

@@ -188,10 +188,13 @@ def test_export_round_trip_through_the_c_core(tmp_path, small_data, mnist_dir):
         assert f.read() == export.header_text(path)
 
 
-def test_conv_model_learns_resumes_and_exports_through_the_c_core(tmp_path, small_data, mnist_dir):
-    """A convolutional first layer: training learns, a resumed run ends with the same parameters,
-    and the export (model format version 2) runs in C as the float model does."""
-    cfg = tiny(tmp_path, conv=(6, 5, 2), hidden=(24,), epochs=3, batch_size=10, lr=1.0)
+@pytest.mark.parametrize("conv, windows, epochs", [((6, 5, 2), 144, 3), ((6, 5, 1, 2), 576, 5)])  # 12 x 12 outputs
+def test_conv_model_learns_resumes_and_exports_through_the_c_core(tmp_path, small_data, mnist_dir,
+                                                                  conv, windows, epochs):
+    """A convolutional first layer (strided, or max-pooled): training learns, a resumed run ends
+    with the same parameters, and the export (model format version 2) runs in C as the float
+    model does."""
+    cfg = tiny(tmp_path, conv=conv, hidden=(24,), epochs=epochs, batch_size=10, lr=1.0)
     res = train.train(cfg, data=small_data, log=quiet)
     assert res.model.conv is not None and res.model.weights[0].shape == (6, 25)
     assert res.state.history[-1]["val_error"] < 0.3
@@ -200,7 +203,7 @@ def test_conv_model_learns_resumes_and_exports_through_the_c_core(tmp_path, smal
         pass
 
     def stop_after_two(line: str) -> None:
-        if line.startswith("epoch   2/3"):
+        if line.startswith(f"epoch   2/{epochs}"):
             raise Interrupt
 
     cfg2 = dataclasses.replace(cfg, out_dir=str(tmp_path / "r2"))
@@ -214,8 +217,8 @@ def test_conv_model_learns_resumes_and_exports_through_the_c_core(tmp_path, smal
     export.export_model(res.model, path, name="tiny-conv", data_folder=mnist_dir)
     import edgedigits
     m = edgedigits.load_model(path)
-    assert m.layer_sizes == (784, 864, 24, 10) and m.layers[0].conv == (6, 5, 2)
-    assert m.meta["conv"] == [6, 5, 2] and m.meta["macs"] == 144 * 6 * 25 + 864 * 24 + 24 * 10
+    assert m.layer_sizes == (784, 864, 24, 10) and m.layers[0].conv == conv
+    assert m.meta["conv"] == list(conv) and m.meta["macs"] == windows * 6 * 25 + 864 * 24 + 24 * 10
     x = small_data.valid_x
     from training.models import log_proba
     agree = float((m.predict_digits((x * 255).round().astype(np.uint8))

@@ -33,7 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from edgedigits import reference  # noqa: E402
 from edgedigits.model import SHIPPED, _MODELS_DIR  # noqa: E402
-from edgedigits.modelfile import FORMAT_VERSION, conv_side, write_model_file  # noqa: E402
+from edgedigits.modelfile import FORMAT_VERSION, pooled_side, write_model_file  # noqa: E402
 from edgedigits.quantize import quantize_mlp  # noqa: E402
 
 MAGIC = b"EDGT"
@@ -42,15 +42,17 @@ SEED = 20261129
 # Hidden layer shapes of the random models: logistic regression, odd widths that leave
 # vector tails, the likely shipped MLP width, and three hidden layers.
 RANDOM_SHAPES = [[], [1], [37], [64, 32], [100, 50, 20], [800]]
-# Convolutional first layers (channels, kernel, stride) and the hidden layers after them: the
-# shipped reader's shape, a kernel as large as the image, 1x1 kernels, and odd strides.
-RANDOM_CONV_SHAPES = [((16, 5, 2), [200]), ((3, 28, 1), []), ((5, 1, 3), [7]), ((7, 4, 3), [33, 9])]
+# Convolutional first layers (channels, kernel, stride[, pool]) and the hidden layers after them:
+# the shipped reader's shapes, a kernel as large as the image, 1x1 kernels, odd strides, and
+# max-pooling (2x2 at stride 1; 3x3 over 13 x 13 windows, the last row and column dropped).
+RANDOM_CONV_SHAPES = [((16, 5, 2), [200]), ((3, 28, 1), []), ((5, 1, 3), [7]), ((7, 4, 3), [33, 9]),
+                      ((24, 5, 1, 2), [200]), ((6, 4, 2, 3), [17])]
 N_RANDOM_IMAGES = 27  # not a multiple of ED_BATCH_LANES: both forward paths run
 N_MNIST_IMAGES = 33
 MNIST_TEST_IMAGES = "t10k-images-idx3-ubyte.gz"
 # Fuzz seeds: real model files, kept small so that libFuzzer mutates them quickly.
 FUZZ_SHAPES = [[], [4], [16, 8]]
-FUZZ_CONV_SHAPES = [((2, 5, 4), [])]
+FUZZ_CONV_SHAPES = [((2, 5, 4), []), ((2, 5, 3, 2), [])]
 
 
 def _pad4(b: bytes) -> bytes:
@@ -64,10 +66,10 @@ def random_mlp_blob(rng: np.random.Generator, hidden: list[int], name: str) -> b
     return quantize_mlp(layers, {"name": name})
 
 
-def random_conv_blob(rng: np.random.Generator, conv: tuple[int, int, int], hidden: list[int],
+def random_conv_blob(rng: np.random.Generator, conv: tuple[int, ...], hidden: list[int],
                      name: str) -> bytes:
-    channels, k, stride = conv
-    side = conv_side(k, stride)
+    channels, k, stride, pool = (*conv, 1)[:4]
+    side = pooled_side(k, stride, pool)
     sizes = [channels * side * side, *hidden, 10]
     layers = [(rng.normal(0, rng.uniform(0.1, 1.0), (channels, k * k)), rng.normal(0, 1.0, channels))]
     layers += [(rng.normal(0, rng.uniform(0.02, 0.3), (o, i)), rng.normal(0, 1.0, o))
@@ -75,8 +77,9 @@ def random_conv_blob(rng: np.random.Generator, conv: tuple[int, int, int], hidde
     return quantize_mlp(layers, {"name": name}, conv=conv)
 
 
-def conv_name(conv: tuple[int, int, int], hidden: list[int]) -> str:
-    return "conv{}x{}s{}-".format(*conv) + "-".join(map(str, [*hidden, 10]))
+def conv_name(conv: tuple[int, ...], hidden: list[int]) -> str:
+    pool = f"p{conv[3]}" if len(conv) > 3 else ""
+    return "conv{}x{}s{}".format(*conv[:3]) + pool + "-" + "-".join(map(str, [*hidden, 10]))
 
 
 def edge_case_images(rng: np.random.Generator, n: int) -> np.ndarray:

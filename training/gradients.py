@@ -26,7 +26,7 @@ def datapoint_gradient(model: Mlp, x: np.ndarray, t: int) -> tuple[list[np.ndarr
     """Gradient of L = log p(t | x) for one datapoint x (784,), and L itself."""
     # Forward: keep every layer's input (x, h1, h2, ...).
     inputs = [x]
-    pre, cols = model.first_pre(x[None, :])
+    pre, cache = model.first_pre(x[None, :])
     for i, (w, b) in enumerate(zip(model.weights[:-1], model.biases[:-1])):
         inputs.append(sigmoid(pre[0] if i == 0 else w @ inputs[-1] + b))
     log_q = pre[0] if len(model.weights) == 1 else model.weights[-1] @ inputs[-1] + model.biases[-1]
@@ -41,7 +41,7 @@ def datapoint_gradient(model: Mlp, x: np.ndarray, t: int) -> tuple[list[np.ndarr
     for layer in range(len(model.weights) - 1, -1, -1):
         # delta = dL/d(pre-activation of this layer): dW = delta h_prev^T, db = delta.
         if layer == 0 and model.conv:
-            grads[:0] = list(conv_grad(model.conv, delta[None, :], cols))
+            grads[:0] = list(conv_grad(model.conv, delta[None, :], cache))
             break
         grads[:0] = [np.outer(delta, inputs[layer]), delta.copy()]
         if layer:
@@ -57,7 +57,7 @@ def minibatch_gradient(model: Mlp, x: np.ndarray, t: np.ndarray) -> tuple[list[n
     x: (B, 784); t: (B,) int labels. Row i of every delta matrix is datapoint i's delta vector.
     """
     inputs = [x]
-    pre, cols = model.first_pre(x)
+    pre, cache = model.first_pre(x)
     for i, (w, b) in enumerate(zip(model.weights[:-1], model.biases[:-1])):
         inputs.append(sigmoid(pre if i == 0 else inputs[-1] @ w.T + b))
     log_p = log_softmax(pre if len(model.weights) == 1 else inputs[-1] @ model.weights[-1].T + model.biases[-1])
@@ -71,7 +71,7 @@ def minibatch_gradient(model: Mlp, x: np.ndarray, t: np.ndarray) -> tuple[list[n
     grads: list[np.ndarray] = []
     for layer in range(len(model.weights) - 1, -1, -1):
         if layer == 0 and model.conv:
-            grads[:0] = list(conv_grad(model.conv, delta, cols))
+            grads[:0] = list(conv_grad(model.conv, delta, cache))
             break
         grads[:0] = [delta.T @ inputs[layer], delta.sum(axis=0)]
         if layer:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edgedigits.modelfile import IMAGE_SIDE, conv_side, conv_windows
+from edgedigits.modelfile import IMAGE_SIDE, conv_side, conv_windows, pooled_side
 
 N_INPUTS = 784
 N_CLASSES = 10
@@ -33,20 +33,29 @@ INIT_GAIN = 1.0
 
 @dataclass(frozen=True)
 class Conv:
-    """A first layer of `channels` kernels of kernel x kernel pixels at `stride`, no padding."""
+    """A first layer of `channels` kernels of kernel x kernel pixels at `stride`, no padding,
+    optionally followed by max-pooling over `pool` x `pool` blocks of windows (pool 1: none)."""
 
     channels: int
     kernel: int
     stride: int
+    pool: int = 1
 
     def __post_init__(self):
-        if not (self.channels >= 1 and 1 <= self.kernel <= IMAGE_SIDE and self.stride >= 1):
-            raise ValueError(f"bad convolution {self}: need channels >= 1, 1 <= kernel <= 28, stride >= 1")
+        if not (self.channels >= 1 and 1 <= self.kernel <= IMAGE_SIDE and self.stride >= 1
+                and 1 <= self.pool <= conv_side(self.kernel, self.stride)):
+            raise ValueError(f"bad convolution {self}: need channels >= 1, 1 <= kernel <= 28, stride >= 1, "
+                             "1 <= pool <= windows per row")
+
+    @property
+    def windows(self) -> int:
+        """Convolution windows per row (and per column), before pooling."""
+        return conv_side(self.kernel, self.stride)
 
     @property
     def side(self) -> int:
-        """Output positions per row (and per column)."""
-        return conv_side(self.kernel, self.stride)
+        """Output positions per row (and per column), after pooling."""
+        return pooled_side(self.kernel, self.stride, self.pool)
 
     @property
     def positions(self) -> int:
@@ -57,28 +66,59 @@ class Conv:
         return self.positions * self.channels
 
     def as_list(self) -> list[int]:
-        return [self.channels, self.kernel, self.stride]
+        """[channels, kernel, stride], and pool when there is pooling (as the config writes it)."""
+        return [self.channels, self.kernel, self.stride] + ([self.pool] if self.pool > 1 else [])
 
 
 def im2col(conv: Conv, x: np.ndarray) -> np.ndarray:
-    """The windows of images x (N, 784) as (N, positions, kernel*kernel), positions row-major."""
+    """The windows of images x (N, 784) as (N, windows^2, kernel*kernel), row-major."""
     return conv_windows(x, conv.kernel, conv.stride)
 
 
-def conv_pre(conv: Conv, kernels: np.ndarray, bias: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Pre-activations (N, positions * channels), index p*C + c, from im2col windows."""
-    return (cols @ kernels.T + bias).reshape(len(cols), conv.n_out)
+def conv_pre(conv: Conv, kernels: np.ndarray, bias: np.ndarray, cols: np.ndarray):
+    """Pre-activations (N, positions * channels), index p*C + c, from im2col windows, and which
+    window of each pooling block won (None without pooling; the first on ties, as argmax).
+    Max-pooling the pre-activations is max-pooling the sigmoid outputs: the sigmoid increases."""
+    full = cols @ kernels.T + bias
+    if conv.pool == 1:
+        return full.reshape(len(cols), conv.n_out), None
+    blocks = _pool_offsets(conv, full)
+    index = np.uint8 if len(blocks) <= 256 else np.uint16
+    pre, win = blocks[0], np.zeros(blocks[0].shape, index)
+    for i, b in enumerate(blocks[1:], 1):
+        win = np.where(b > pre, index(i), win)
+        pre = np.maximum(pre, b)
+    return pre.reshape(len(cols), conv.n_out), win
 
 
-def conv_grad(conv: Conv, delta: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Kernel and bias gradients from the pre-activation deltas (N, positions * channels): each
-    kernel's gradient is the sum over positions of what a dense row's gradient would be."""
+def _pool_offsets(conv: Conv, full: np.ndarray) -> list[np.ndarray]:
+    """(N, windows^2, C) -> pool^2 views (N, side, side, C): the window at offset (i, j) of each
+    output's block, i-major (windows past the last whole block are dropped)."""
+    n, w, s, p = len(full), conv.windows, conv.side, conv.pool
+    x = full.reshape(n, w, w, conv.channels)
+    return [x[:, i:s * p:p, j:s * p:p] for i in range(p) for j in range(p)]
+
+
+def conv_grad(conv: Conv, delta: np.ndarray, cache) -> tuple[np.ndarray, np.ndarray]:
+    """Kernel and bias gradients from the pre-activation deltas (N, positions * channels) and
+    first_pre's cache: each kernel's gradient is the sum over windows of what a dense row's
+    gradient would be; with pooling, only the window that won its block gets the delta."""
+    cols, win = cache
+    if conv.pool > 1:
+        full = np.zeros((len(delta), conv.windows ** 2, conv.channels), delta.dtype)
+        d = delta.reshape(win.shape)
+        for i, view in enumerate(_pool_offsets(conv, full)):
+            np.multiply(d, win == i, out=view)
+        delta = full
     d = delta.reshape(-1, conv.channels)
     return d.T @ cols.reshape(-1, conv.kernel * conv.kernel), d.sum(axis=0)
 
 
 def expand_conv(conv: Conv, kernels: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The convolution as a dense layer: W (positions * channels, 784) and b (positions * channels,)."""
+    """The convolution as a dense layer: W (positions * channels, 784) and b (positions * channels,).
+    Only without pooling (a max is not linear)."""
+    if conv.pool > 1:
+        raise ValueError(f"{conv}: a pooled convolution has no dense expansion")
     k, s, c = conv.kernel, conv.stride, conv.channels
     w = np.zeros((conv.positions, c, IMAGE_SIDE, IMAGE_SIDE), kernels.dtype)
     ker = kernels.reshape(c, k, k)
@@ -109,12 +149,14 @@ class Mlp:
         """The dense hidden layers (after the convolution, if there is one)."""
         return self.sizes[2:-1] if self.conv else self.sizes[1:-1]
 
-    def first_pre(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """The first layer's pre-activations for x (N, 784), and the im2col windows (conv only)."""
+    def first_pre(self, x: np.ndarray) -> tuple[np.ndarray, tuple | None]:
+        """The first layer's pre-activations for x (N, 784), and what conv_grad needs (conv only):
+        the im2col windows and the pooling's winners."""
         if self.conv is None:
             return x @ self.weights[0].T + self.biases[0], None
         cols = im2col(self.conv, x)
-        return conv_pre(self.conv, self.weights[0], self.biases[0], cols), cols
+        pre, win = conv_pre(self.conv, self.weights[0], self.biases[0], cols)
+        return pre, (cols, win)
 
     @property
     def dtype(self) -> np.dtype:
@@ -135,8 +177,8 @@ class Mlp:
         return list(zip(self.weights, self.biases))
 
     @property
-    def conv_spec(self) -> tuple[int, int, int] | None:
-        """(channels, kernel, stride) for edgedigits.quantize.quantize_mlp, or None."""
+    def conv_spec(self) -> tuple[int, ...] | None:
+        """(channels, kernel, stride[, pool]) for edgedigits.quantize.quantize_mlp, or None."""
         return tuple(self.conv.as_list()) if self.conv else None
 
     def dense_layers(self) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -148,7 +190,7 @@ class Mlp:
 
     def macs(self) -> int:
         """Multiply-accumulates of one forward pass (a convolution: each kernel at each window)."""
-        first = self.conv.positions * self.weights[0].size if self.conv else self.weights[0].size
+        first = self.conv.windows ** 2 * self.weights[0].size if self.conv else self.weights[0].size
         return int(first + sum(w.size for w in self.weights[1:]))
 
 

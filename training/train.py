@@ -60,7 +60,7 @@ class TrainConfig:
     """Everything that decides a run; read from a TOML file (see training/configs/)."""
 
     hidden: tuple[int, ...] = (800,)
-    conv: tuple[int, ...] = ()  # (channels, kernel, stride) of a convolutional first layer; () = none
+    conv: tuple[int, ...] = ()  # (channels, kernel, stride[, pool]) of a convolutional first layer; () = none
     method: str = "minibatch"  # or "datapoint" (the notebook's SGD)
     epochs: int = 100
     batch_size: int = 100
@@ -149,8 +149,9 @@ def load_config(path: str, overrides: dict | None = None) -> TrainConfig:
     cfg = TrainConfig(**flat, augment_settings=aug.AugmentConfig.from_dict(augment_doc))
     if cfg.method not in ("minibatch", "datapoint"):
         raise ValueError(f"{path}: method must be 'minibatch' or 'datapoint', got {cfg.method!r}")
-    if cfg.conv and len(cfg.conv) != 3:
-        raise ValueError(f"{path}: conv must be [channels, kernel, stride], got {list(cfg.conv)}")
+    if cfg.conv and len(cfg.conv) not in (3, 4):
+        raise ValueError(f"{path}: conv must be [channels, kernel, stride] or [channels, kernel, stride, pool], "
+                         f"got {list(cfg.conv)}")
     cfg.conv_layer  # validates the numbers
     if cfg.schedule not in ("cosine", "exponential", "constant"):
         raise ValueError(f"{path}: schedule must be cosine, exponential or constant, got {cfg.schedule!r}")
@@ -454,7 +455,8 @@ def _train(cfg: TrainConfig, data: Data | None, resume: bool, log_line, data_fol
     if state is None:
         conv = cfg.conv_layer
         log_line(f"training {cfg.name}: layers {(784, *((conv.n_out,) if conv else ()), *cfg.hidden, 10)}, "
-                 + (f"convolution {conv.channels}x{conv.kernel}x{conv.kernel}/{conv.stride}, " if conv else "")
+                 + (f"convolution {conv.channels}x{conv.kernel}x{conv.kernel}/{conv.stride}"
+                    + (f" max-pool {conv.pool}x{conv.pool}" if conv.pool > 1 else "") + ", " if conv else "")
                  + f"{cfg.method}, "
                  + (f"from {cfg.init}, " if cfg.init else "") +
                  f"{len(data.train_labels)} train + {len(data.extra_labels)} extra digits, "
