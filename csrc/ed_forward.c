@@ -90,7 +90,7 @@ void ed_sigmoid_u8(const ed_layer *layer, const int32_t *acc, uint8_t *h)
 /* One window of the convolution, tap-major: each pixel of the window scales one contiguous row of
  * weights (one per channel, weights[tap][channels]) into the nb <= ED_CONV_BLOCK int32
  * accumulators of channels c0.. ; fixed-length loops (a block, or half of one) that compilers
- * vectorise at -O2. |sum| <= 784 * 128 * 255 < 2^31. */
+ * vectorise at -O2. Zero pixels (most of a digit patch) are skipped. |sum| <= 784 * 128 * 255 < 2^31. */
 static void ed_conv_window(const ed_layer *layer, const uint8_t *win, uint32_t c0, uint32_t nb,
                            int32_t *sum)
 {
@@ -103,6 +103,9 @@ static void ed_conv_window(const ed_layer *layer, const uint8_t *win, uint32_t c
         for (j = 0; j < k; j++) {
             const int32_t v = win[i * ED_IMAGE_SIDE + j];
             const int8_t *w = layer->weights + (size_t)(i * k + j) * ch + c0;
+            if (v == 0) {
+                continue; /* most of a digit's pixels are background: nothing to add */
+            }
             if (nb == ED_CONV_BLOCK) {
                 for (c = 0; c < ED_CONV_BLOCK; c++) {
                     sum[c] += (int32_t)w[c] * v;
@@ -117,6 +120,23 @@ static void ed_conv_window(const ed_layer *layer, const uint8_t *win, uint32_t c
                 }
             }
         }
+    }
+}
+
+void ed_conv_finish(const ed_layer *layer, uint32_t p, uint32_t c0, uint32_t nb, const int32_t *best,
+                    int32_t *acc, uint8_t *h)
+{
+    const uint32_t ch = layer->channels;
+    uint32_t c;
+    for (c = 0; c < nb; c++) {
+        /* |best + bias| <= 784 * 128 * 255 + 2^30 < 2^31 */
+        const uint32_t at = 4u * (c0 + c);
+        const int32_t v = best[c] + ed_rd_i32(layer->bias + at);
+        const int64_t q = ed_requantize(v, ed_rd_i32(layer->multiplier + at), ed_rd_i32(layer->shift + at));
+        if (acc != NULL) {
+            acc[p * ch + c0 + c] = v;
+        }
+        h[p * ch + c0 + c] = ed_sigmoid_lut_data[ed_sigmoid_index(q)];
     }
 }
 
@@ -144,17 +164,7 @@ void ed_conv_sigmoid_u8(const ed_layer *layer, const uint8_t *x, int32_t *acc, u
                     }
                 }
             }
-            for (c = 0; c < nb; c++) {
-                /* |best + bias| <= 784 * 128 * 255 + 2^30 < 2^31 */
-                const uint32_t at = 4u * (c0 + c);
-                const int32_t v = best[c] + ed_rd_i32(layer->bias + at);
-                const int64_t q = ed_requantize(v, ed_rd_i32(layer->multiplier + at),
-                                                ed_rd_i32(layer->shift + at));
-                if (acc != NULL) {
-                    acc[p * ch + c0 + c] = v;
-                }
-                h[p * ch + c0 + c] = ed_sigmoid_lut_data[ed_sigmoid_index(q)];
-            }
+            ed_conv_finish(layer, p, c0, nb, best, acc, h);
         }
     }
 }
@@ -280,7 +290,7 @@ static void ed_forward_one(const ed_model *model, const uint8_t *x, int32_t *log
     bufs[1] = scratch + model->max_hidden;
     for (i = 0; i + 1u < model->n_layers; i++) {
         if (model->layers[i].activation == ED_ACT_CONV_SIGMOID) {
-            ed_conv_sigmoid_u8(&model->layers[i], in, NULL, bufs[i & 1u]);
+            ed_kernel_conv_fn(model->kernel)(&model->layers[i], in, NULL, bufs[i & 1u]);
         } else {
             ed_layer_forward(matvec, finish, &model->layers[i], in, bufs[i & 1u], NULL);
         }
@@ -310,7 +320,8 @@ static void ed_forward_lanes(const ed_model *model, ed_matmat_fn matmat, const u
     for (i = 0; i + 1u < model->n_layers; i++) {
         if (model->layers[i].activation == ED_ACT_CONV_SIGMOID) {
             for (j = 0; j < ED_BATCH_LANES; j++) {
-                ed_conv_sigmoid_u8(&model->layers[i], in + j * in_stride, NULL, bufs[i & 1u] + j * mh);
+                ed_kernel_conv_fn(model->kernel)(&model->layers[i], in + j * in_stride, NULL,
+                                                 bufs[i & 1u] + j * mh);
             }
         } else {
             ed_layer_forward_lanes(matmat, finish, &model->layers[i], in, in_stride, bufs[i & 1u],

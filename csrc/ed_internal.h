@@ -87,6 +87,18 @@ void ed_matvec_s8_neon_dot(const int8_t *w, const uint8_t *x, uint32_t n_in, uin
 int ed_cpu_has_neon_dot(void);
 #endif
 
+/* A convolution layer's forward step (the contract of ed_conv_sigmoid_u8, the portable loop). */
+typedef void (*ed_conv_fn)(const ed_layer *layer, const uint8_t *x, int32_t *acc, uint8_t *h);
+#ifdef ED_HAVE_X86
+void ed_conv_sigmoid_u8_avx2(const ed_layer *layer, const uint8_t *x, int32_t *acc, uint8_t *h);
+#endif
+/* The convolution of a model's kernel (AVX2 for avx2 and vnni, else portable). */
+ed_conv_fn ed_kernel_conv_fn(uint32_t kernel);
+/* Bias, requantisation and sigmoid for channels c0 .. c0+nb-1 of convolution output p, from
+ * their sums best[0..nb) (the max over the pooling block; bias not yet added). */
+void ed_conv_finish(const ed_layer *layer, uint32_t p, uint32_t c0, uint32_t nb, const int32_t *best,
+                    int32_t *acc, uint8_t *h);
+
 /* The kernel function for a model's ed_kernel; the portable loop for anything unknown. */
 ed_matvec_fn ed_kernel_fn(uint32_t kernel);
 

@@ -65,6 +65,17 @@ ed_matmat_fn ed_kernel_batch_fn(uint32_t kernel)
     return NULL;
 }
 
+ed_conv_fn ed_kernel_conv_fn(uint32_t kernel)
+{
+#ifdef ED_HAVE_X86
+    if (kernel == ED_KERNEL_AVX2 || kernel == ED_KERNEL_VNNI) {
+        return ed_conv_sigmoid_u8_avx2;
+    }
+#endif
+    (void)kernel;
+    return ed_conv_sigmoid_u8;
+}
+
 ed_finish_fn ed_kernel_finish_fn(uint32_t kernel)
 {
 #ifdef ED_HAVE_X86

@@ -6,6 +6,8 @@ reason (tools/cross_test.sh runs the NEON ones under qemu-user).
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -13,7 +15,7 @@ import edgedigits
 from edgedigits import reference
 from edgedigits._core import ffi, lib
 from edgedigits.kernels import KERNEL_ENV, KERNELS, best_kernel, kernel_id, supported_kernels
-from edgedigits.modelfile import ModelFormatError
+from edgedigits.modelfile import ModelFormatError, pack_model, unpack_model
 from edgedigits.quantize import quantize_mlp
 
 SUPPORTED = supported_kernels()
@@ -159,3 +161,40 @@ def test_matvec_rejects_bad_arguments():
     assert lib.ed_matvec_s8_kernel(0, ffi.NULL, xb, 8, 2, ob) == lib.ED_ERR_NULL
     assert lib.ed_matvec_s8_kernel(0, wb, xb, lib.ED_MAX_WIDTH + 1, 2, ob) == lib.ED_ERR_DIMS
     assert lib.ed_matvec_s8_kernel(lib.ED_KERNEL_COUNT, wb, xb, 8, 2, ob) == lib.ED_ERR_KERNEL
+
+
+# Convolutions (channels, kernel, stride[, pool]): 8-channel groups one to five at a time (the
+# AVX2 form's 8, 24, 32, 40), a count it leaves to the portable loop (17), an odd and an even
+# number of taps, max-pooling with windows left over, and a kernel too large for its weight
+# buffer (28 x 28 x 8 widened: the portable loop again).
+CONVS = [(8, 5, 1, 2), (24, 5, 2), (24, 5, 1, 2), (32, 4, 3), (40, 3, 3, 3), (17, 5, 1, 2), (8, 28, 1)]
+
+
+def conv_blob(rng: np.random.Generator, conv: tuple[int, ...], extreme: int | None = None) -> bytes:
+    channels, k, stride, pool = (*conv, 1)[:4]
+    n_out = channels * (((28 - k) // stride + 1) // pool) ** 2
+    layers = [(rng.normal(0, 0.3, (channels, k * k)), rng.normal(0, 1.0, channels)),
+              (rng.normal(0, 0.02, (10, n_out)), rng.normal(0, 1.0, 10))]
+    blob = quantize_mlp(layers, conv=conv)
+    if extreme is None:
+        return blob
+    q, meta = unpack_model(blob)
+    weights = np.full_like(q[0].weights, extreme)
+    weights[::2, ::3] = -extreme if extreme != -128 else 127  # both signs in each window
+    return pack_model([dataclasses.replace(q[0], weights=weights), q[1]], meta)
+
+
+@pytest.mark.parametrize("kernel", each_kernel())
+@pytest.mark.parametrize("conv", CONVS, ids=lambda c: "x".join(map(str, c)))
+def test_conv_forward_bit_exact(monkeypatch, kernel, conv):
+    """Each kernel's convolution (the AVX2 form pairs taps through vpmaddwd) against the
+    reference: random models on random, empty, full and sparse images, and extreme weights
+    (-128 is outside the quantiser's range but exact) on all-255 images."""
+    rng = np.random.default_rng(sum(conv))
+    x = rng.integers(0, 256, (9, 784), dtype=np.uint8)
+    x[0], x[1] = 0, 255
+    x[2:5] *= rng.random((3, 784)) < 0.2
+    assert_model_exact(load_with_kernel(monkeypatch, conv_blob(rng, conv), kernel), x)
+    for extreme in (-128, 127):
+        model = load_with_kernel(monkeypatch, conv_blob(rng, conv, extreme), kernel)
+        assert_model_exact(model, np.full((2, 784), 255, np.uint8))

@@ -335,6 +335,90 @@ ED_TARGET_VNNI void ed_finish_rows_avx512(const ed_layer *layer, const int32_t *
     }
 }
 
+/* Convolutions (ed_conv_fn) whose channels are a multiple of 8 and whose weights, widened,
+ * fit ED_CONV_PREP_WORDS; others take the portable loop. Taps go in pairs: the weights are
+ * rearranged once per call to int16 pairs prep[(q * ch + c) * 2 + 0/1] = weights of channel c
+ * at taps 2q and 2q+1 (0 past the last tap), so that one vpmaddwd with the pixel pair
+ * (v0, v1) broadcast gives w0 * v0 + w1 * v1 in the int32 lane of each of 8 channels. |w| <= 128
+ * and v <= 255, so each product fits int16 and nothing saturates; sums are exact. */
+#define ED_CONV_PREP_WORDS 4096u
+#define ED_CONV_GROUPS 4u /* 8-channel groups (ymm accumulators) per pass over a window */
+
+static inline __attribute__((always_inline)) ED_TARGET_AVX2 void
+ed_conv_groups_avx2(const int16_t *prep, const uint16_t *off, uint32_t pairs, uint32_t ch,
+                    const uint8_t *win, uint32_t c0, const uint32_t ng, __m256i *s)
+{
+    uint32_t q, g;
+    for (g = 0; g < ng; g++) {
+        s[g] = _mm256_setzero_si256();
+    }
+    for (q = 0; q < pairs; q++) {
+        const __m256i vv = _mm256_set1_epi32((int32_t)((uint32_t)win[off[2u * q]] |
+                                                       ((uint32_t)win[off[2u * q + 1u]] << 16)));
+        const int16_t *w = prep + ((size_t)q * ch + c0) * 2u;
+        for (g = 0; g < ng; g++) {
+            s[g] = _mm256_add_epi32(s[g], _mm256_madd_epi16(
+                _mm256_loadu_si256((const __m256i *)(const void *)(w + 16u * g)), vv));
+        }
+    }
+}
+
+ED_TARGET_AVX2 void ed_conv_sigmoid_u8_avx2(const ed_layer *layer, const uint8_t *x, int32_t *acc,
+                                            uint8_t *h)
+{
+    const uint32_t ch = layer->channels, k = layer->kernel, taps = k * k, pairs = (taps + 1u) / 2u;
+    const uint32_t stride = layer->stride, pool = layer->pool, side = layer->side;
+    int16_t prep[ED_CONV_PREP_WORDS];
+    uint16_t off[ED_CONV_PREP_WORDS / 8u];
+    int32_t out[8u * ED_CONV_GROUPS];
+    __m256i best[ED_CONV_GROUPS], s[ED_CONV_GROUPS];
+    uint32_t p, q, c, c0, ng, g, a, b;
+    if (ch % 8u != 0u || (uint64_t)pairs * ch * 2u > ED_CONV_PREP_WORDS) {
+        ed_conv_sigmoid_u8(layer, x, acc, h);
+        return;
+    }
+    for (q = 0; q < 2u * pairs; q++) { /* ch >= 8, so 2 * pairs <= ED_CONV_PREP_WORDS / 8 */
+        off[q] = (uint16_t)(q < taps ? q / k * ED_IMAGE_SIDE + q % k : 0u);
+        for (c = 0; c < ch && q % 2u == 0u; c++) {
+            prep[((size_t)q / 2u * ch + c) * 2u] = layer->weights[(size_t)q * ch + c];
+            prep[((size_t)q / 2u * ch + c) * 2u + 1u] =
+                q + 1u < taps ? layer->weights[(size_t)(q + 1u) * ch + c] : 0;
+        }
+    }
+    for (p = 0; p < side * side; p++) {
+        const uint32_t row = p / side * pool, col = p % side * pool;
+        for (c0 = 0; c0 < ch; c0 += 8u * ng) {
+            ng = (ch - c0) / 8u < ED_CONV_GROUPS ? (ch - c0) / 8u : ED_CONV_GROUPS;
+            for (a = 0; a < pool; a++) {
+                for (b = 0; b < pool; b++) {
+                    const uint8_t *win = x + (size_t)((row + a) * stride) * ED_IMAGE_SIDE + (col + b) * stride;
+                    switch (ng) { /* constant group counts: accumulators stay in registers */
+                    case 4:
+                        ed_conv_groups_avx2(prep, off, pairs, ch, win, c0, 4u, s);
+                        break;
+                    case 3:
+                        ed_conv_groups_avx2(prep, off, pairs, ch, win, c0, 3u, s);
+                        break;
+                    case 2:
+                        ed_conv_groups_avx2(prep, off, pairs, ch, win, c0, 2u, s);
+                        break;
+                    default:
+                        ed_conv_groups_avx2(prep, off, pairs, ch, win, c0, 1u, s);
+                        break;
+                    }
+                    for (g = 0; g < ng; g++) {
+                        best[g] = a == 0u && b == 0u ? s[g] : _mm256_max_epi32(best[g], s[g]);
+                    }
+                }
+            }
+            for (g = 0; g < ng; g++) {
+                _mm256_storeu_si256((__m256i *)(void *)(out + 8u * g), best[g]);
+            }
+            ed_conv_finish(layer, p, c0, 8u * ng, out, acc, h);
+        }
+    }
+}
+
 #else
 /* ISO C forbids an empty translation unit. */
 typedef int ed_matvec_x86_unused;
