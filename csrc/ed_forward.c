@@ -169,6 +169,36 @@ void ed_conv_sigmoid_u8(const ed_layer *layer, const uint8_t *x, int32_t *acc, u
     }
 }
 
+void ed_conv_offsets(uint32_t kernel, uint32_t n, uint16_t *off)
+{
+    uint32_t t;
+    for (t = 0; t < n; t++) {
+        off[t] = (uint16_t)(t < kernel * kernel ? t / kernel * ED_IMAGE_SIDE + t % kernel : 0u);
+    }
+}
+
+void ed_conv_run(const ed_layer *layer, ed_conv_chunk_fn chunk, const int16_t *prep, const uint16_t *off,
+                 uint32_t n_off, const uint8_t *x, int32_t *acc, uint8_t *h)
+{
+    const uint32_t ch = layer->channels, stride = layer->stride, pool = layer->pool;
+    const uint32_t side = layer->side;
+    int32_t best[8u * ED_CONV_GROUPS];
+    uint32_t p, c0, ng, a, b;
+    for (p = 0; p < side * side; p++) {
+        const uint32_t row = p / side * pool, col = p % side * pool;
+        for (c0 = 0; c0 < ch; c0 += 8u * ng) {
+            ng = (ch - c0) / 8u < ED_CONV_GROUPS ? (ch - c0) / 8u : ED_CONV_GROUPS;
+            for (a = 0; a < pool; a++) {
+                for (b = 0; b < pool; b++) {
+                    const uint8_t *win = x + (size_t)((row + a) * stride) * ED_IMAGE_SIDE + (col + b) * stride;
+                    chunk(prep, off, n_off, ch, win, c0, ng, a == 0u && b == 0u, best);
+                }
+            }
+            ed_conv_finish(layer, p, c0, 8u * ng, best, acc, h);
+        }
+    }
+}
+
 void ed_logits_q16(const ed_layer *layer, const int32_t *acc, int32_t *logits)
 {
     uint32_t o;

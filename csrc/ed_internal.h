@@ -89,10 +89,28 @@ int ed_cpu_has_neon_dot(void);
 
 /* A convolution layer's forward step (the contract of ed_conv_sigmoid_u8, the portable loop). */
 typedef void (*ed_conv_fn)(const ed_layer *layer, const uint8_t *x, int32_t *acc, uint8_t *h);
+/* The SIMD forms of a convolution: they rearrange the kernels once per call into `prep` (at most
+ * ED_CONV_PREP_WORDS int16), then a chunk function computes, for one window, the sums of 8 * ng
+ * channels from c0 (ng <= ED_CONV_GROUPS) into best[0 .. 8 * ng) (first window of a pooling
+ * block), or their max with what best holds (the others). ed_conv_run drives it over the
+ * windows and the pooling blocks, and finishes like the portable loop. Layers whose channels are
+ * not a multiple of 8, or whose rearranged kernels do not fit, take the portable loop. */
+#define ED_CONV_PREP_WORDS 4096u
+#define ED_CONV_GROUPS 4u
+typedef void (*ed_conv_chunk_fn)(const int16_t *prep, const uint16_t *off, uint32_t n_off, uint32_t ch,
+                                 const uint8_t *win, uint32_t c0, uint32_t ng, int first, int32_t *best);
+void ed_conv_run(const ed_layer *layer, ed_conv_chunk_fn chunk, const int16_t *prep, const uint16_t *off,
+                 uint32_t n_off, const uint8_t *x, int32_t *acc, uint8_t *h);
+/* off[t] = offset in a window of tap t's pixel ((t / kernel) * 28 + t % kernel), 0 past the last tap. */
+void ed_conv_offsets(uint32_t kernel, uint32_t n, uint16_t *off);
 #ifdef ED_HAVE_X86
 void ed_conv_sigmoid_u8_avx2(const ed_layer *layer, const uint8_t *x, int32_t *acc, uint8_t *h);
 #endif
-/* The convolution of a model's kernel (AVX2 for avx2 and vnni, else portable). */
+#ifdef ED_HAVE_NEON
+void ed_conv_sigmoid_u8_neon(const ed_layer *layer, const uint8_t *x, int32_t *acc, uint8_t *h);
+#endif
+/* The convolution of a model's kernel (AVX2 for avx2 and vnni, NEON for neon and neon_dot,
+ * else portable). */
 ed_conv_fn ed_kernel_conv_fn(uint32_t kernel);
 /* Bias, requantisation and sigmoid for channels c0 .. c0+nb-1 of convolution output p, from
  * their sums best[0..nb) (the max over the pooling block; bias not yet added). */

@@ -72,6 +72,11 @@ ed_conv_fn ed_kernel_conv_fn(uint32_t kernel)
         return ed_conv_sigmoid_u8_avx2;
     }
 #endif
+#ifdef ED_HAVE_NEON
+    if (kernel == ED_KERNEL_NEON || kernel == ED_KERNEL_NEON_DOT) {
+        return ed_conv_sigmoid_u8_neon;
+    }
+#endif
     (void)kernel;
     return ed_conv_sigmoid_u8;
 }

@@ -256,6 +256,48 @@ ED_TARGET_DOT void ed_matmat_s8_neon_dot(const int8_t *w, const uint8_t *x, size
 }
 #endif /* ED_HAVE_NEON_DOT */
 
+/* The NEON convolution (ed_conv_fn; see ed_conv_run): the kernels are widened once per call to
+ * int16, prep[t * ch + c], and each tap's pixel multiplies 8 channels' weights into two int32x4
+ * sums with vmlal_n_s16 (int16 x int16 products, exact in int32). */
+static void ed_conv_chunk_neon(const int16_t *prep, const uint16_t *off, uint32_t n_off, uint32_t ch,
+                               const uint8_t *win, uint32_t c0, uint32_t ng, int first, int32_t *best)
+{
+    int32x4_t s[2u * ED_CONV_GROUPS];
+    uint32_t t, g;
+    for (g = 0; g < 2u * ng; g++) {
+        s[g] = vdupq_n_s32(0);
+    }
+    for (t = 0; t < n_off; t++) {
+        const int16_t v = (int16_t)win[off[t]];
+        const int16_t *w = prep + (size_t)t * ch + c0;
+        for (g = 0; g < ng; g++) {
+            const int16x8_t wg = vld1q_s16(w + 8u * g);
+            s[2u * g] = vmlal_n_s16(s[2u * g], vget_low_s16(wg), v);
+            s[2u * g + 1u] = vmlal_n_s16(s[2u * g + 1u], vget_high_s16(wg), v);
+        }
+    }
+    for (g = 0; g < 2u * ng; g++) {
+        vst1q_s32(best + 4u * g, first ? s[g] : vmaxq_s32(s[g], vld1q_s32(best + 4u * g)));
+    }
+}
+
+void ed_conv_sigmoid_u8_neon(const ed_layer *layer, const uint8_t *x, int32_t *acc, uint8_t *h)
+{
+    const uint32_t ch = layer->channels, taps = layer->kernel * layer->kernel;
+    int16_t prep[ED_CONV_PREP_WORDS];
+    uint16_t off[ED_CONV_PREP_WORDS / 8u];
+    uint32_t i;
+    if (ch % 8u != 0u || (uint64_t)taps * ch > ED_CONV_PREP_WORDS) {
+        ed_conv_sigmoid_u8(layer, x, acc, h);
+        return;
+    }
+    ed_conv_offsets(layer->kernel, taps, off); /* ch >= 8: taps <= ED_CONV_PREP_WORDS / 8 */
+    for (i = 0; i < taps * ch; i++) {
+        prep[i] = layer->weights[i];
+    }
+    ed_conv_run(layer, ed_conv_chunk_neon, prep, off, taps, x, acc, h);
+}
+
 #else
 /* ISO C forbids an empty translation unit. */
 typedef int ed_matvec_neon_unused;

@@ -335,19 +335,16 @@ ED_TARGET_VNNI void ed_finish_rows_avx512(const ed_layer *layer, const int32_t *
     }
 }
 
-/* Convolutions (ed_conv_fn) whose channels are a multiple of 8 and whose weights, widened,
- * fit ED_CONV_PREP_WORDS; others take the portable loop. Taps go in pairs: the weights are
- * rearranged once per call to int16 pairs prep[(q * ch + c) * 2 + 0/1] = weights of channel c
- * at taps 2q and 2q+1 (0 past the last tap), so that one vpmaddwd with the pixel pair
- * (v0, v1) broadcast gives w0 * v0 + w1 * v1 in the int32 lane of each of 8 channels. |w| <= 128
- * and v <= 255, so each product fits int16 and nothing saturates; sums are exact. */
-#define ED_CONV_PREP_WORDS 4096u
-#define ED_CONV_GROUPS 4u /* 8-channel groups (ymm accumulators) per pass over a window */
-
+/* The AVX2 convolution (ed_conv_fn; see ed_conv_run). Taps go in pairs: the kernels are
+ * rearranged once per call to int16 pairs prep[(q * ch + c) * 2 + 0/1] = the weights of channel c
+ * at taps 2q and 2q+1 (0 past the last tap), so that one vpmaddwd with the pixel pair (v0, v1)
+ * broadcast gives w0 * v0 + w1 * v1 in the int32 lane of each of 8 channels. |w| <= 128 and
+ * v <= 255, so each product fits int16 and nothing saturates; the sums are exact. */
 static inline __attribute__((always_inline)) ED_TARGET_AVX2 void
 ed_conv_groups_avx2(const int16_t *prep, const uint16_t *off, uint32_t pairs, uint32_t ch,
-                    const uint8_t *win, uint32_t c0, const uint32_t ng, __m256i *s)
+                    const uint8_t *win, uint32_t c0, const uint32_t ng, int first, int32_t *best)
 {
+    __m256i s[ED_CONV_GROUPS];
     uint32_t q, g;
     for (g = 0; g < ng; g++) {
         s[g] = _mm256_setzero_si256();
@@ -361,62 +358,52 @@ ed_conv_groups_avx2(const int16_t *prep, const uint16_t *off, uint32_t pairs, ui
                 _mm256_loadu_si256((const __m256i *)(const void *)(w + 16u * g)), vv));
         }
     }
+    for (g = 0; g < ng; g++) {
+        __m256i *out = (__m256i *)(void *)(best + 8u * g);
+        _mm256_storeu_si256(out, first ? s[g] : _mm256_max_epi32(s[g], _mm256_loadu_si256(out)));
+    }
 }
 
-ED_TARGET_AVX2 void ed_conv_sigmoid_u8_avx2(const ed_layer *layer, const uint8_t *x, int32_t *acc,
-                                            uint8_t *h)
+/* ed_conv_chunk_fn; n_off = 2 * pairs. Constant group counts keep the sums in registers. */
+static ED_TARGET_AVX2 void ed_conv_chunk_avx2(const int16_t *prep, const uint16_t *off, uint32_t n_off,
+                                              uint32_t ch, const uint8_t *win, uint32_t c0, uint32_t ng,
+                                              int first, int32_t *best)
 {
-    const uint32_t ch = layer->channels, k = layer->kernel, taps = k * k, pairs = (taps + 1u) / 2u;
-    const uint32_t stride = layer->stride, pool = layer->pool, side = layer->side;
+    switch (ng) {
+    case 4:
+        ed_conv_groups_avx2(prep, off, n_off / 2u, ch, win, c0, 4u, first, best);
+        break;
+    case 3:
+        ed_conv_groups_avx2(prep, off, n_off / 2u, ch, win, c0, 3u, first, best);
+        break;
+    case 2:
+        ed_conv_groups_avx2(prep, off, n_off / 2u, ch, win, c0, 2u, first, best);
+        break;
+    default:
+        ed_conv_groups_avx2(prep, off, n_off / 2u, ch, win, c0, 1u, first, best);
+        break;
+    }
+}
+
+void ed_conv_sigmoid_u8_avx2(const ed_layer *layer, const uint8_t *x, int32_t *acc, uint8_t *h)
+{
+    const uint32_t ch = layer->channels, taps = layer->kernel * layer->kernel, pairs = (taps + 1u) / 2u;
     int16_t prep[ED_CONV_PREP_WORDS];
     uint16_t off[ED_CONV_PREP_WORDS / 8u];
-    int32_t out[8u * ED_CONV_GROUPS];
-    __m256i best[ED_CONV_GROUPS], s[ED_CONV_GROUPS];
-    uint32_t p, q, c, c0, ng, g, a, b;
+    uint32_t q, c;
     if (ch % 8u != 0u || (uint64_t)pairs * ch * 2u > ED_CONV_PREP_WORDS) {
         ed_conv_sigmoid_u8(layer, x, acc, h);
         return;
     }
-    for (q = 0; q < 2u * pairs; q++) { /* ch >= 8, so 2 * pairs <= ED_CONV_PREP_WORDS / 8 */
-        off[q] = (uint16_t)(q < taps ? q / k * ED_IMAGE_SIDE + q % k : 0u);
-        for (c = 0; c < ch && q % 2u == 0u; c++) {
-            prep[((size_t)q / 2u * ch + c) * 2u] = layer->weights[(size_t)q * ch + c];
-            prep[((size_t)q / 2u * ch + c) * 2u + 1u] =
-                q + 1u < taps ? layer->weights[(size_t)(q + 1u) * ch + c] : 0;
+    ed_conv_offsets(layer->kernel, 2u * pairs, off); /* ch >= 8: 2 * pairs <= ED_CONV_PREP_WORDS / 8 */
+    for (q = 0; q < pairs; q++) {
+        for (c = 0; c < ch; c++) {
+            prep[((size_t)q * ch + c) * 2u] = layer->weights[(size_t)2u * q * ch + c];
+            prep[((size_t)q * ch + c) * 2u + 1u] =
+                2u * q + 1u < taps ? layer->weights[(size_t)(2u * q + 1u) * ch + c] : 0;
         }
     }
-    for (p = 0; p < side * side; p++) {
-        const uint32_t row = p / side * pool, col = p % side * pool;
-        for (c0 = 0; c0 < ch; c0 += 8u * ng) {
-            ng = (ch - c0) / 8u < ED_CONV_GROUPS ? (ch - c0) / 8u : ED_CONV_GROUPS;
-            for (a = 0; a < pool; a++) {
-                for (b = 0; b < pool; b++) {
-                    const uint8_t *win = x + (size_t)((row + a) * stride) * ED_IMAGE_SIDE + (col + b) * stride;
-                    switch (ng) { /* constant group counts: accumulators stay in registers */
-                    case 4:
-                        ed_conv_groups_avx2(prep, off, pairs, ch, win, c0, 4u, s);
-                        break;
-                    case 3:
-                        ed_conv_groups_avx2(prep, off, pairs, ch, win, c0, 3u, s);
-                        break;
-                    case 2:
-                        ed_conv_groups_avx2(prep, off, pairs, ch, win, c0, 2u, s);
-                        break;
-                    default:
-                        ed_conv_groups_avx2(prep, off, pairs, ch, win, c0, 1u, s);
-                        break;
-                    }
-                    for (g = 0; g < ng; g++) {
-                        best[g] = a == 0u && b == 0u ? s[g] : _mm256_max_epi32(best[g], s[g]);
-                    }
-                }
-            }
-            for (g = 0; g < ng; g++) {
-                _mm256_storeu_si256((__m256i *)(void *)(out + 8u * g), best[g]);
-            }
-            ed_conv_finish(layer, p, c0, 8u * ng, out, acc, h);
-        }
-    }
+    ed_conv_run(layer, ed_conv_chunk_avx2, prep, off, 2u * pairs, x, acc, h);
 }
 
 #else

@@ -76,7 +76,6 @@ static unsigned char *read_file(const char *path, size_t *len)
     return buf;
 }
 
-#ifdef ED_BENCH_X86
 /* Multiply-accumulates of one layer (a convolution: each kernel at each window it computes). */
 static double layer_macs(const ed_layer *l)
 {
@@ -96,6 +95,7 @@ static size_t layer_weight_bytes(const ed_layer *l)
     return (size_t)l->n_in * l->n_out;
 }
 
+#ifdef ED_BENCH_X86
 /* 8 independent vpdpbusd chains (latency hidden), 64 MACs each per instruction. */
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) static double vnni_peak_macs_per_tick(void)
 {
