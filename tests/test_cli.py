@@ -175,6 +175,19 @@ def test_info_counts_a_convolutions_kernels_once():
     assert "24 kernels 5x5 at stride 2" in run("info", "--model", "default-3").stdout
 
 
+def test_info_names_a_max_pooled_convolution(tmp_path):
+    import numpy as np
+    from edgedigits.modelfile import write_model_file
+    from edgedigits.quantize import quantize_mlp
+    rng = np.random.default_rng(0)
+    layers = [(rng.normal(0, 0.3, (6, 25)), np.zeros(6)), (rng.normal(0, 0.1, (10, 6 * 12 * 12)), np.zeros(10))]
+    path = tmp_path / "pooled.edm"
+    write_model_file(path, quantize_mlp(layers, {"name": "pooled"}, conv=(6, 5, 1, 2)))
+    info = json.loads(run("info", "--json", "--model", str(path)).stdout)
+    assert info["layers"][0]["conv"] == [6, 5, 1, 2] and info["parameters"] == 6 * 26 + 864 * 10 + 10
+    assert "6 kernels 5x5 at stride 1, max-pool 2x2" in run("info", "--model", str(path)).stdout
+
+
 @pytest.mark.skipif(tts.espeak_path() is None, reason="espeak-ng is not installed (Debian package espeak-ng)")
 def test_wav_written(tmp_path):
     wav = tmp_path / "n.wav"
