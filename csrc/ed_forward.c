@@ -329,6 +329,7 @@ static void ed_forward_one(const ed_model *model, const uint8_t *x, int32_t *log
     int32_t *out = logits != NULL ? logits : local_logits;
     const ed_matvec_fn matvec = ed_kernel_fn(model->kernel);
     const ed_finish_fn finish = ed_kernel_finish_fn(model->kernel);
+    const ed_conv_fn conv = ed_kernel_conv_fn(model->kernel);
     const uint8_t *in = x;
     uint8_t *bufs[2];
     uint32_t i;
@@ -337,7 +338,7 @@ static void ed_forward_one(const ed_model *model, const uint8_t *x, int32_t *log
     bufs[1] = scratch + model->max_hidden;
     for (i = 0; i + 1u < model->n_layers; i++) {
         if (model->layers[i].activation == ED_ACT_CONV_SIGMOID) {
-            ed_kernel_conv_fn(model->kernel)(&model->layers[i], in, NULL, bufs[i & 1u]);
+            conv(&model->layers[i], in, NULL, bufs[i & 1u]);
         } else {
             ed_layer_forward(matvec, finish, &model->layers[i], in, bufs[i & 1u], NULL);
         }
@@ -357,6 +358,7 @@ static void ed_forward_lanes(const ed_model *model, ed_matmat_fn matmat, const u
     int32_t *out = logits != NULL ? logits : local_logits;
     const size_t nc = model->n_classes, mh = model->max_hidden;
     const ed_finish_fn finish = ed_kernel_finish_fn(model->kernel);
+    const ed_conv_fn conv = ed_kernel_conv_fn(model->kernel);
     const uint8_t *in = x;
     size_t in_stride = x_stride, j;
     uint8_t *bufs[2];
@@ -367,8 +369,7 @@ static void ed_forward_lanes(const ed_model *model, ed_matmat_fn matmat, const u
     for (i = 0; i + 1u < model->n_layers; i++) {
         if (model->layers[i].activation == ED_ACT_CONV_SIGMOID) {
             for (j = 0; j < ED_BATCH_LANES; j++) {
-                ed_kernel_conv_fn(model->kernel)(&model->layers[i], in + j * in_stride, NULL,
-                                                 bufs[i & 1u] + j * mh);
+                conv(&model->layers[i], in + j * in_stride, NULL, bufs[i & 1u] + j * mh);
             }
         } else {
             ed_layer_forward_lanes(matmat, finish, &model->layers[i], in, in_stride, bufs[i & 1u],
