@@ -277,6 +277,25 @@ def test_broken_zero_halves_are_merged(pick):
     assert len(r.digits) == 3 and r.digits == whole.digits
 
 
+def test_digit_broken_in_two_side_by_side_is_joined(pick):
+    from edgedigits.pipeline import segment
+    four = pick(4)[0].copy()
+    cols = np.flatnonzero((four > 30).any(0))
+    mid = (cols[0] + cols[-1]) // 2
+    four[:, mid:mid + 1] = 0  # a 4 cut top to bottom: two tall pieces a pen's gap apart
+    alpha, _ = rd.draw_line([pick(3)[0], four, pick(7)[0]], height=70, gap=0.4)
+    n, _, _, _ = cv2.connectedComponentsWithStats((alpha > 0.4).astype(np.uint8))
+    assert n - 1 == 4, "the 4 should be drawn in two pieces"
+    image = rd.on_paper(alpha)
+    assert read_number(image).digits == "347"
+    saved = segment.JOIN_MAX_GAP
+    try:
+        segment.JOIN_MAX_GAP = -1e9  # no pair is a join candidate: the pieces read apart
+        assert len(read_number(image).digits) > 3
+    finally:
+        segment.JOIN_MAX_GAP = saved
+
+
 def test_five_with_its_bar_drawn_off_to_the_right_is_merged(pick):
     five = pick(5)[0].copy()
     rows = np.flatnonzero((five > 30).sum(1))
@@ -353,6 +372,31 @@ def test_slanted_touching_strokes_get_a_slanted_cut():
         assert min(c[1] for c in vertical) > best[1]  # upright cuts cross the strokes too
     finally:
         segment.SPLIT_SLANTS = saved
+
+
+def test_short_piece_read_as_one_costs_in_a_split():
+    from edgedigits.pipeline import segment
+    H = 100.0
+
+    def reads(digit, p):
+        q = np.full(10, (1 - p) / 9)
+        q[digit] = p
+        return np.log(q)
+    stroke = np.zeros((28, 28), np.uint8)
+    stroke[4:24, 13:16] = 255  # the patch of an upright stroke (no aspect prior)
+    patches = [stroke, stroke, stroke]
+
+    def score(h_first, first_digit):
+        logp = np.stack([reads(first_digit, 0.9), reads(7, 0.95), reads(7, 0.95)])
+        # cut points 0 | 1 | 2: pieces (0, 1) then (1, 2)
+        option = ([0.0, 0.0, 0.0], [(0, 1, (0, 0, 20, h_first), 0, "digit"),
+                                    (1, 2, (20, 0, 50, 95), 1, "digit")])
+        return segment._best_split(option, logp.max(1), logp, patches, H)[0]
+    # a 1 as tall as the line costs nothing more; one shorter than SHORT_ONE_H x H does
+    assert score(95, 1) == pytest.approx(score(95, 7))
+    assert score(60, 1) == pytest.approx(score(95, 1) - segment.SHORT_ONE_PENALTY)
+    assert score(60, 1) < score(95, 1) - 0.5  # and that costs enough to keep the whole
+    assert score(60, 7) == pytest.approx(score(95, 7))  # other digits may be short
 
 
 def test_squat_digit_is_not_a_dash():
@@ -462,9 +506,16 @@ def test_classify_averages_shifted_views(mnist_test, model):
     views = np.stack([model.predict_log_proba(_shifted(x, dy, dx)) for dy, dx in TTA_SHIFTS])
     mean = views.mean(0)
     want = mean - np.log(np.exp(mean).sum(1, keepdims=True))
-    got = classify(x, model)
+    got = classify(x, model, sure_p=1.0)
     np.testing.assert_allclose(got, want, atol=1e-5)
     np.testing.assert_allclose(np.exp(got).sum(1), 1.0, atol=1e-9)
+    # only the patches whose first view is less sure than sure_p get the other views
+    first = views[0]
+    sure = np.exp(first.max(1)) >= 0.99
+    assert sure.any() and not sure.all()
+    got = classify(x, model, sure_p=0.99)
+    np.testing.assert_allclose(got[sure], first[sure], atol=1e-5)
+    np.testing.assert_allclose(got[~sure], want[~sure], atol=1e-5)
     assert classify(np.zeros((0, 28, 28), np.uint8), model).shape == (0, 10)
 
 

@@ -18,6 +18,8 @@ import numpy as np
 
 # (dy, dx) pixel shifts each patch is also classified at; (0, 0) is the patch itself.
 TTA_SHIFTS = ((0, 0), (0, 1), (0, -1), (1, 0), (-1, 0))
+# Only patches whose first view is less sure than this get the other views (1.0: every patch).
+TTA_SURE_P = 1.0
 
 
 @lru_cache(maxsize=1)
@@ -37,18 +39,34 @@ def _shifted(patches: np.ndarray, dy: int, dx: int) -> np.ndarray:
     return out
 
 
-def classify(patches: np.ndarray, model, shifts=TTA_SHIFTS) -> np.ndarray:
+def classify(patches: np.ndarray, model, shifts=TTA_SHIFTS, sure_p: float | None = None) -> np.ndarray:
     """(N, 28, 28) uint8 patches -> (N, 10) float64 log-probabilities (N may be 0), the
-    renormalised mean over the views in `shifts` (pass ((0, 0),) for the patches alone)."""
+    renormalised mean over the views in `shifts` (pass ((0, 0),) for the patches alone).
+
+    The first view is classified for every patch; the other views only for the patches whose
+    first view is less sure than `sure_p` (default TTA_SURE_P; pass 1.0 to classify every view of every patch)."""
     n = patches.shape[0]
     if n == 0:
         return np.zeros((0, 10), np.float64)
     patches = np.ascontiguousarray(patches, np.uint8)
-    views = np.concatenate([_shifted(patches, dy, dx) for dy, dx in shifts])
-    logp = np.asarray(model.predict_log_proba(views), np.float64)
-    if logp.shape != (views.shape[0], 10):
-        raise ValueError(f"model returned log-probabilities of shape {logp.shape}, "
-                         f"expected {(views.shape[0], 10)}")
-    mean = logp.reshape(len(shifts), n, 10).mean(0)
+    first = _checked(model.predict_log_proba(_shifted(patches, *shifts[0])), n)
+    if len(shifts) == 1:
+        return first
+    unsure = np.flatnonzero(first.max(1) < np.log(TTA_SURE_P if sure_p is None else sure_p))
+    if unsure.size == 0:
+        return first
+    sub = patches[unsure]
+    views = np.concatenate([_shifted(sub, dy, dx) for dy, dx in shifts[1:]])
+    rest = _checked(model.predict_log_proba(views), views.shape[0])
+    mean = (first[unsure] + rest.reshape(len(shifts) - 1, unsure.size, 10).sum(0)) / len(shifts)
     top = mean.max(1, keepdims=True)
-    return mean - (top + np.log(np.exp(mean - top).sum(1, keepdims=True)))
+    out = first.copy()
+    out[unsure] = mean - (top + np.log(np.exp(mean - top).sum(1, keepdims=True)))
+    return out
+
+
+def _checked(logp, n: int) -> np.ndarray:
+    logp = np.asarray(logp, np.float64)
+    if logp.shape != (n, 10):
+        raise ValueError(f"model returned log-probabilities of shape {logp.shape}, expected {(n, 10)}")
+    return logp

@@ -17,7 +17,10 @@
    through the cuts is found by dynamic programming (any number of touching digits): summed
    log-probabilities of the pieces plus a shape prior (how often MNIST writes that digit that
    wide for its height), with penalties for ink cut, for a whole glyph far too wide and for
-   pieces too short or too many; it replaces the whole glyph when it scores better.
+   pieces too short or too many (and a piece read as a 1 but much shorter than the line: a
+   7's bar or a 9's tail, SHORT_ONE_*); it replaces the whole glyph when it scores better.
+   Broken digits the merge rules miss: two neighbouring marks close enough to be one digit
+   (JOIN_*) are also classified as one, which replaces them when it scores better.
    A mark whose shape says bracket is a digit when it has no partner ("(" ... ")") on the line.
 5. Low-confidence marks that are also small, and slivers narrower than SLIVER_MAX_W x H that
    do not read as a 1, are rejected as not digits.
@@ -117,6 +120,11 @@ SHORT_PIECE_PENALTY = 3.0   # ... and costs this much log-probability
 WIDE_PENALTY = 2.0          # log-prob penalty per H of width beyond WIDE_FREE
 WIDE_FREE = 1.0
 SPLIT_PENALTY = 0.35        # per extra piece: prefer the whole glyph when scores are close
+# A piece of a split read as a 1 but shorter than SHORT_ONE_H x H costs SHORT_ONE_PENALTY: a
+# written 1 is as tall as its line; a short stroke cut off a digit is a bar or a tail (a 7's
+# long bar, a 9's tail), not a 1.
+SHORT_ONE_H = 0.75
+SHORT_ONE_PENALTY = 1.0
 SPLIT_SEP_MIN_Y = 0.3       # a separator piece of a split is centred below this x glyph height
 # log P(width/height bin | digit) / P(modal bin | digit) on MNIST's first 50,000 training digits
 # (ink bounding box), bins split at ASPECT_EDGES. A "6" 1.3x as wide as tall is rare (e^-6.8):
@@ -136,6 +144,13 @@ ASPECT_LOG_PRIOR = np.array([
 ASPECT_MODE = ASPECT_LOG_PRIOR.argmax(1)
 ASPECT_WEIGHT = 0.2         # how much of it: writing slants wider than MNIST (0.5 split slanted
                             # 9s into 0 and 1; chosen on validation photos, docs/reader.md)
+# Two neighbouring marks at most JOIN_MAX_GAP x H apart (or overlapping), together at most
+# JOIN_MAX_W x H wide and MERGE_MAX_H x H tall, may be one digit broken in two (a 4 whose
+# stroke broke, a 9's tail apart from its loop): they are also classified as one mark, which
+# replaces the two when it scores better by JOIN_PENALTY (log-probability) than both apart.
+JOIN_MAX_GAP = 0.1
+JOIN_MAX_W = 1.0
+JOIN_PENALTY = 0.5
 SLIVER_MAX_W = 0.2          # a mark this narrow (x H) is a 1 or a broken-off fragment
 REJECT_P = 0.25             # a mark below this probability ...
 REJECT_MAX_H = 0.6          # ... and shorter than this x H is not a digit (MNIST has small digits)
@@ -503,6 +518,7 @@ def _best_split(option, best_lp: np.ndarray, logp: np.ndarray, patches: list, H:
         if k >= 0:
             sc += best_lp[k] + _aspect_prior(logp[k], patches[k])
             sc -= SHORT_PIECE_PENALTY if pb[3] < SPLIT_MIN_PIECE_H * H else 0.0
+            sc -= SHORT_ONE_PENALTY if pb[3] < SHORT_ONE_H * H and logp[k].argmax() == 1 else 0.0
         if best[i] + sc > best[j]:
             best[j] = best[i] + sc
             back[j] = (i, (pb, k, kind))
@@ -514,6 +530,69 @@ def _best_split(option, best_lp: np.ndarray, logp: np.ndarray, patches: list, H:
         out.append(piece)
     # the first piece pays no split penalty: the whole glyph pays none either
     return float(best[n_nodes] + SPLIT_PENALTY), out[::-1]
+
+
+def _join_candidates(groups: list, kinds: list[str], labels: np.ndarray, ink: np.ndarray, H: float,
+                     patches: list) -> list[tuple[int, tuple[int, int, int, int], int]]:
+    """Neighbouring digit marks that may be one broken digit (JOIN_*): [(index of the first,
+    union box, index of the union's patch in `patches`)]; the union patches join `patches`."""
+    out = []
+    for i in range(len(groups) - 1):
+        if kinds[i] != "digit" or kinds[i + 1] != "digit":
+            continue
+        a, b = groups[i], groups[i + 1]
+        ux0, uy0, ux1, uy1 = min(a[1], b[1]), min(a[2], b[2]), max(a[3], b[3]), max(a[4], b[4])
+        if b[1] - a[3] > JOIN_MAX_GAP * H or ux1 - ux0 > JOIN_MAX_W * H or \
+                uy1 - uy0 > MERGE_MAX_H * H:
+            continue
+        um = np.isin(labels[uy0:uy1, ux0:ux1], a[0] + b[0]).astype(np.uint8)
+        out.append((i, (int(ux0), int(uy0), int(ux1 - ux0), int(uy1 - uy0)), len(patches)))
+        patches.append(normalize(ink[uy0:uy1, ux0:ux1], um))
+    return out
+
+
+def _apply_joins(joins, glyphs: list, chosen: list, scores: list, best_lp: np.ndarray,
+                 logp: np.ndarray, patches: list, H: float):
+    """Replace neighbouring glyphs (both read whole) by their union where the union scores
+    better by JOIN_PENALTY; the best set of joins along the line (no glyph joined twice)."""
+    if not joins:
+        return glyphs, chosen
+    n = len(glyphs)
+    gain = np.zeros(n)
+    for i, ubox, j in joins:
+        if scores[i] is None or scores[i + 1] is None:
+            continue
+        united = best_lp[j] + _aspect_prior(logp[j], patches[j]) - JOIN_PENALTY
+        gain[i] = max(0.0, united - scores[i] - scores[i + 1])
+    if not gain.any():
+        return glyphs, chosen
+    # best non-overlapping pairs (i, i + 1): a chain's dynamic programme
+    best = np.zeros(n + 1)
+    take = np.zeros(n + 1, bool)
+    for k in range(2, n + 1):
+        best[k] = best[k - 1]
+        if gain[k - 2] > 0 and best[k - 2] + gain[k - 2] > best[k]:
+            best[k], take[k] = best[k - 2] + gain[k - 2], True
+    joined, k = set(), n
+    while k >= 2:
+        if take[k]:
+            joined.add(k - 2)
+            k -= 2
+        else:
+            k -= 1
+    by_first = {i: (ubox, j) for i, ubox, j in joins}
+    new_glyphs, new_chosen, i = [], [], 0
+    while i < n:
+        if i in joined:
+            ubox, j = by_first[i]
+            new_glyphs.append(Glyph(ubox, "digit"))
+            new_chosen.append([(ubox, j, "digit")])
+            i += 2
+        else:
+            new_glyphs.append(glyphs[i])
+            new_chosen.append(chosen[i])
+            i += 1
+    return new_glyphs, new_chosen
 
 
 def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: float,
@@ -594,6 +673,7 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
         if gw > SPLIT_MIN_W * H:
             wide.append((len(hyps), gm, gi, gx0, gy0, gy1))
         hyps.append(options)
+    joins = _join_candidates(groups, kinds, labels, ink, H, patches)
     if not patches:
         return [g for g in glyphs]
     logp = classify(np.stack(patches), model)
@@ -612,18 +692,22 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
     best_lp = logp.max(1)
     # Each glyph's pieces: a digit glyph whole or split, a bracket or separator as it is.
     chosen: list[list] = []
+    scores: list[float | None] = []  # a digit glyph read whole: its score, else None
     for g, options in zip(glyphs, hyps):
         if g.kind != "digit":
             chosen.append(options[0][1] if options else [(g.box, -1, g.kind)])
+            scores.append(None)
             continue
         whole_j = options[0][1][0][1]
         whole_score = options[0][0] + best_lp[whole_j] + _aspect_prior(logp[whole_j], patches[whole_j])
-        pieces = options[0][1]
+        pieces, score = options[0][1], whole_score
         if len(options) > 1:  # (only glyphs not sure as a whole have a split option)
             split_score, split = _best_split(options[1], best_lp, logp, patches, H)
             if split_score > whole_score:
-                pieces = split
+                pieces, score = split, None
         chosen.append(pieces)
+        scores.append(score)
+    glyphs, chosen = _apply_joins(joins, glyphs, chosen, scores, best_lp, logp, patches, H)
     # Brackets pair up over the marks as cut: a ")" split off the digit it touches still
     # closes the "(" before it.
     flat = [(gi_, kind) for gi_, pieces in enumerate(chosen) for _, _, kind in pieces]
