@@ -93,8 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="default phone region (NL, US, ...): check, format and choose "
                             "uncertain digits with its phone-number rules")
         p.add_argument("--model", default=None,
-                       help="model file, or a shipped model: default, default-2, default-3, logreg "
-                            "(default: the shipped ensemble of default, default-2 and default-3)")
+                       help="model file, or a shipped model: default, default-2, default-3, "
+                            "default-4, logreg (default: the shipped ensemble of default, "
+                            "default-2, default-3 and default-4)")
 
     read = sub.add_parser("read", help="read the phone number in one or more photos",
                           description="Read the phone number in each photo and print it (or say it).",
@@ -396,6 +397,8 @@ def cmd_info(args: argparse.Namespace) -> int:
             conv = f"{channels} kernels {kernel}x{kernel} at stride {stride}, "
             conv += f"max-pool {pool}x{pool}, " if pool > 1 else ""
         print(f"  layer {i}:   {layer['n_in']} -> {layer['n_out']} ({conv}{layer['activation']})")
+    if model.input_transform:
+        print(f"input:       {model.input_transform} (applied before the forward pass)")
     error = info["test_error"]
     print(f"test error:  {error:.2%} (MNIST test set)" if error is not None else "test error:  not recorded")
     if "kernel" in info:

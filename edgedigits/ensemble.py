@@ -15,7 +15,7 @@ import numpy as np
 from .model import Model, as_images, load_model
 
 # The shipped members, by load_model() name: the first is the default model (and the C header).
-SHIPPED_ENSEMBLE = ("default", "default-2", "default-3")
+SHIPPED_ENSEMBLE = ("default", "default-2", "default-3", "default-4")
 
 
 def mean_log_proba(logps) -> np.ndarray:

@@ -16,6 +16,7 @@ import numpy as np
 
 from ._core import ffi, lib
 from .modelfile import MAX_FILE_BYTES, ModelFormatError
+from .transforms import INPUT_TRANSFORMS
 
 IMAGE_SHAPE = (28, 28)
 IMAGE_SIZE = 784
@@ -23,8 +24,9 @@ _ONE_IMAGE_SHAPES = (IMAGE_SHAPE, (IMAGE_SIZE,))
 _MODELS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models")
 # Names accepted by load_model() for the models shipped inside the package.
 SHIPPED = {"default": "default.edm", "logreg": "logreg.edm",
-           # the reader's ensemble (edgedigits/ensemble.py): the default MLP's recipe, other seeds
-           "default-2": "default-2.edm", "default-3": "default-3.edm"}
+           # the reader's ensemble (edgedigits/ensemble.py): the default MLP's recipe from another
+           # seed, with a convolutional first layer, and on deskewed patches
+           "default-2": "default-2.edm", "default-3": "default-3.edm", "default-4": "default-4.edm"}
 
 
 def default_model_path() -> str:
@@ -114,6 +116,12 @@ class Model:
             self.meta = json.loads(meta.decode("utf-8")) if meta else {}
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
             raise ModelFormatError(f"cannot load model {path or '<bytes>'}: metadata is not JSON ({e})") from None
+        self.input_transform = self.meta.get("input") if isinstance(self.meta, dict) else None
+        if self.input_transform is not None and self.input_transform not in INPUT_TRANSFORMS:
+            raise ModelFormatError(f"cannot load model {path or '<bytes>'}: its input transform "
+                                   f"{self.input_transform!r} is unknown (known: "
+                                   f"{', '.join(sorted(INPUT_TRANSFORMS))})")
+        self._transform = INPUT_TRANSFORMS.get(self.input_transform)
         self.sha256 = hashlib.sha256(self._blob).hexdigest()
         self.crc32 = int(self._model.crc32)
         self._tls = threading.local()  # per-thread scratch for the single-digit fast path
@@ -142,7 +150,13 @@ class Model:
         sizes = "-".join(map(str, self.layer_sizes))
         return f"<edgedigits.Model {sizes} {self.meta.get('name', '')!s} from {self.path or 'bytes'}>"
 
+    def prepare(self, x: np.ndarray) -> np.ndarray:
+        """Validated (N, 784) uint8 images after the model's input transform (meta "input",
+        edgedigits/transforms.py), as the C forward pass gets them."""
+        return x if self._transform is None else self._transform(x)
+
     def _run(self, x: np.ndarray, want_log_proba: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        x = self.prepare(x)
         n = x.shape[0]
         pred = np.empty(n, np.int32)
         logp = np.empty((n, self.n_classes), np.float32) if want_log_proba else None
@@ -171,6 +185,8 @@ class Model:
         if not (type(x) is np.ndarray and x.dtype == np.uint8 and x.shape in _ONE_IMAGE_SHAPES
                 and x.flags.c_contiguous):
             x = as_images(x, single=True)
+        if self._transform is not None:
+            x = self._transform(x.reshape(1, IMAGE_SIZE))
         scratch, n, pred = self._single_buffers()
         status = lib.ed_forward_u8(self._model, ffi.from_buffer(x), ffi.NULL, ffi.NULL, pred,
                                    scratch, n)
@@ -179,8 +195,9 @@ class Model:
         return int(pred[0])
 
     def logits_q16(self, X) -> np.ndarray:
-        """The C core's int32 Q16 logits (N, n_classes); for tests and tools."""
-        x = as_images(X)
+        """The C core's int32 Q16 logits (N, n_classes) of the images after the model's input
+        transform; for tests and tools."""
+        x = self.prepare(as_images(X))
         logits = np.empty((x.shape[0], self.n_classes), np.int32)
         scratch = np.empty(max(self.scratch_size, 1), np.uint8)
         if x.shape[0]:
@@ -194,8 +211,9 @@ class Model:
 
 def load_model(path: str | os.PathLike | None = None) -> Model:
     """Load a model file. None or "default": the shipped default; "logreg": the shipped
-    logistic regression; "default-2", "default-3": the reader ensemble's second and third members
-    (an MLP, and a network with a convolutional first layer); anything else: a
+    logistic regression; "default-2", "default-3", "default-4": the reader ensemble's other
+    members (an MLP, a network with a convolutional first layer, and an MLP reading deskewed
+    patches); anything else: a
     path to a model file."""
     if path is None:
         path = "default"

@@ -175,6 +175,13 @@ def test_info_counts_a_convolutions_kernels_once():
     assert "24 kernels 5x5 at stride 2" in run("info", "--model", "default-3").stdout
 
 
+def test_info_names_the_input_transform():
+    out = run("info", "--model", "default-4").stdout
+    assert "input:       deskew" in out
+    assert "input:" not in run("info", "--model", "default-2").stdout
+    assert json.loads(run("info", "--json", "--model", "default-4").stdout)["meta"]["input"] == "deskew"
+
+
 def test_info_names_a_max_pooled_convolution(tmp_path):
     import numpy as np
     from edgedigits.modelfile import write_model_file

@@ -188,6 +188,32 @@ def test_export_round_trip_through_the_c_core(tmp_path, small_data, mnist_dir):
         assert f.read() == export.header_text(path)
 
 
+def test_deskew_run_trains_on_deskewed_patches_and_its_file_says_so(tmp_path, mnist_dir):
+    """[data] deskew = true: the run's inputs are deskewed (edgedigits/transforms.py) after
+    the distortions, its model file names the transform, and the C model then deskews what it
+    is given, so float and int8 read the same digits."""
+    from edgedigits.transforms import deskew
+    cfg = tiny(tmp_path, deskew=True, augment=True)
+    plain = dataclasses.replace(cfg, deskew=False)
+    assert cfg.digest() != plain.digest() and "deskew" not in plain.to_json()
+    data = train.load_data(cfg, mnist_dir)
+    raw = train.load_data(plain, mnist_dir)
+    np.testing.assert_array_equal(data.valid_x, mnist.as_inputs(
+        deskew((raw.valid_x * 255).round().astype(np.uint8).reshape(-1, 28, 28)), data.valid_x.dtype))
+    x, _ = train.epoch_data(cfg, data, 0)
+    x_raw, _ = train.epoch_data(plain, raw, 0)
+    np.testing.assert_array_equal(x, deskew(x_raw))
+    res = train.train(cfg, data=data, log=quiet)
+    path = str(tmp_path / "d.edm")
+    export.export_trained(res.model, dataclasses.replace(cfg, model_file=path), res.state,
+                          data_folder=mnist_dir)
+    import edgedigits
+    m = edgedigits.load_model(path)
+    assert m.input_transform == "deskew" and m.meta["input"] == "deskew"
+    assert abs(m.meta["val_error_int8"] - m.meta["float_val_error"]) < 0.01
+    assert m.meta["float_val_error"] < 0.3
+
+
 @pytest.mark.parametrize("conv, windows, epochs", [((6, 5, 2), 144, 3), ((6, 5, 1, 2), 576, 5)])  # 12 x 12 outputs
 def test_conv_model_learns_resumes_and_exports_through_the_c_core(tmp_path, small_data, mnist_dir,
                                                                   conv, windows, epochs):

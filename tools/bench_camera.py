@@ -1,6 +1,6 @@
 """Camera-mode benchmark: from the first steady frame to the announcement, in frames and ms.
 
-    python tools/bench.py camera [--videos 8] [--seed 0] [--model ensemble|default|default-2|default-3|logreg|PATH]
+    python tools/bench.py camera [--videos 8] [--seed 0] [--model ensemble|default|default-2|default-3|default-4|logreg|PATH]
 
 Generates --videos camera videos with tools/synth_video.py (seeds seed, seed+1, ...: blank page,
 blurred approach, then a steady number with hand jitter; MNIST test digits, so EDGEDIGITS_DATA

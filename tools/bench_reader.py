@@ -1,7 +1,7 @@
 """Reader benchmark: photos of handwritten phone numbers -> digits, against Tesseract 5.
 
     python tools/bench.py reader [--n 500] [--n-hard 200] [--seed 2026]
-                                 [--model ensemble|default|default-2|default-3|logreg|PATH] [--tesseract-n N]
+                                 [--model ensemble|default|default-2|default-3|default-4|logreg|PATH] [--tesseract-n N]
                                  [--no-tesseract] [--no-load-digits]
     python tools/bench.py reader --tune-uncertain 150   # choose UNCERTAIN_BELOW (validation)
 
@@ -266,7 +266,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--n-hard", type=int, default=200)
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--model", default=None,
-                   help="ensemble (the reader's default), default, default-2, default-3, logreg or a .edm path")
+                   help="ensemble (the reader's default), default, default-2, default-3, default-4, logreg or a .edm path")
     p.add_argument("--no-tesseract", action="store_true")
     p.add_argument("--tesseract-n", type=int, default=None,
                    help="run Tesseract on the first N photos of each set (default: all)")

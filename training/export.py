@@ -61,9 +61,11 @@ def int8_model(model: Mlp, meta: dict | None = None) -> Model:
 
 
 def measure(model: Mlp, images: np.ndarray, labels: np.ndarray, c_model: Model | None = None) -> dict:
-    """Float and int8 (C core) error rates on uint8 images."""
+    """Float and int8 (C core) error rates on uint8 images (both after the C model's input
+    transform, if its metadata names one)."""
     c_model = c_model or int8_model(model)
-    _, float_err = evaluate(model.astype(np.float64), mnist.as_inputs(images, np.float64), labels)
+    x = mnist.as_inputs(c_model.prepare(images), np.float64)
+    _, float_err = evaluate(model.astype(np.float64), x, labels)
     int8_err = float((c_model.predict_digits(images) != labels).mean())
     return {"float": float_err, "int8": int8_err}
 
@@ -82,7 +84,7 @@ def export_model(model: Mlp, path: str, *, name: str, meta: dict | None = None,
     meta = {"name": name, "layers": list(model.sizes), "macs": model.macs(), **(meta or {})}
     if model.conv:
         meta["conv"] = model.conv.as_list()
-    c_model = int8_model(model)
+    c_model = int8_model(model, {"input": meta["input"]} if "input" in meta else None)
     try:
         d = mnist.load(data_folder)
     except mnist.MnistError:
@@ -114,6 +116,7 @@ def run_meta(info: dict) -> dict:
             "method": cfg["method"], "augment": cfg["augment"], "config_digest": info["digest"],
             "extra_patches": bool(cfg["extra"]), "negatives": cfg.get("negatives", 0.0),
             "init": cfg.get("init", ""),
+            **({"input": "deskew"} if cfg.get("deskew") else {}),
             "history": compact_history(info["history"]),
             "lambda_search": info["lambda_search"],
             "train_seconds": round(sum(h["seconds"] for h in info["history"]), 1)}
@@ -146,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="regenerate the C header DEST from the model file SOURCE")
     ap.add_argument("--c-header", default=None, help="also write this C header")
     ap.add_argument("--data", default=None, help="MNIST folder (default: $EDGEDIGITS_DATA)")
+    ap.add_argument("--input", choices=("deskew",), default=None,
+                    help="the input transform the model was trained with (default: the run's own)")
     args = ap.parse_args(argv)
     if args.header:
         with open(args.source, "rb") as f:
@@ -155,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     model, info = load_float(args.source)
     meta = run_meta(info) if info else {}
+    if args.input:
+        meta["input"] = args.input
     res = export_model(model.astype(np.float64), args.dest, name=args.name, meta=meta,
                        header=args.c_header, data_folder=args.data)
     print(res.summary())

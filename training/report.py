@@ -128,7 +128,7 @@ def make_report(model_path: str, md_path: str, fig_dir: str, *, float_npz: str |
     if float_npz:
         with np.load(float_npz) as z:
             fm = from_npz_dict(z).astype(np.float64)
-        float_err = evaluate(fm, mnist.as_inputs(test.images, np.float64), test.labels)[1]
+        float_err = evaluate(fm, mnist.as_inputs(model.prepare(test.images), np.float64), test.labels)[1]
 
     history = meta.get("history")
     if history:

@@ -42,6 +42,7 @@ import numpy as np
 import tomllib
 
 from edgedigits.modelfile import _atomic_write as atomic_write
+from edgedigits.transforms import deskew
 
 from . import augment as aug
 from . import mnist, negatives
@@ -86,6 +87,7 @@ class TrainConfig:
     extra_repeat: int = 1  # copies of the extra patches per epoch
     negatives: float = 0.0  # not-a-digit patches per epoch, as a share of the digits (training/negatives.py)
     valid_extra: str = ""  # .npz of patches of VALIDATION digits, scored with the validation split
+    deskew: bool = False  # train on deskewed patches (edgedigits/transforms.py); the model file says so
     init: str = ""  # start from these float parameters (best.npz, or a checkpoint's best); "" = random
     out_dir: str = "runs/default"
     model_file: str = ""  # exported int8 model; "" = none
@@ -99,6 +101,8 @@ class TrainConfig:
         d["conv"] = list(self.conv)
         if not self.conv:  # runs from before convolutions keep their digests
             del d["conv"]
+        if not self.deskew:  # ... and runs from before deskewing
+            del d["deskew"]
         return d
 
     @property
@@ -209,9 +213,10 @@ def load_data(cfg: TrainConfig, folder: str | None = None) -> Data:
         pick = np.sort(np.random.default_rng((cfg.seed, STREAM_SUBSET)).choice(n, cfg.eval_train_subset, replace=False))
     else:
         pick = np.arange(n)
+    prep = deskew if cfg.deskew else (lambda x: x)
     return Data(images, labels, extra_images, extra_labels,
-                mnist.as_inputs(images[pick], dtype), labels[pick],
-                mnist.as_inputs(valid_images, dtype), valid_labels)
+                mnist.as_inputs(prep(images[pick]), dtype), labels[pick],
+                mnist.as_inputs(prep(valid_images), dtype), valid_labels)
 
 
 def epoch_data(cfg: TrainConfig, data: Data, epoch: int) -> tuple[np.ndarray, np.ndarray]:
@@ -227,6 +232,8 @@ def epoch_data(cfg: TrainConfig, data: Data, epoch: int) -> tuple[np.ndarray, np
                              np.random.default_rng((cfg.seed, STREAM_NEGATIVES, epoch)))
         images = np.concatenate([images, neg])
         labels = np.concatenate([labels, np.full(len(neg), negatives.NOT_A_DIGIT, labels.dtype)])
+    if cfg.deskew:  # after the distortions, as the reader's patches get it
+        images = deskew(images)
     perm = np.random.default_rng((cfg.seed, STREAM_SHUFFLE, epoch)).permutation(len(labels))
     return images[perm], labels[perm]
 
