@@ -134,6 +134,14 @@ def test_ruled_lines_removed_digits_kept(pick):
         np.pad(page, ((0, 0), (200, 200)), constant_values=235)).digits
 
 
+def test_no_rule_found_on_a_page_without_lines():
+    # OpenCV 5.0 returns None when the Hough transform finds nothing, 5.1 an empty array
+    from edgedigits.pipeline.binarize import _horizontal_rules, _rule_tilt
+    blank = np.zeros((60, 300), np.uint8)
+    assert _rule_tilt(blank, 100) == 0.0
+    assert len(_horizontal_rules(blank, 40, 5, 100, 0.3)) == 0
+
+
 def test_erase_rules_keeps_a_stroke_lying_along_the_rule():
     # Erasing at the line's working scale allows rules up to 6 px thick; this rule is 2 px, and
     # the 5 px pen stroke that runs along it (a dash, the bar of a 5 or 7) is not a rule.

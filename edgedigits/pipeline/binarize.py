@@ -177,7 +177,7 @@ def _rule_tilt(thin: np.ndarray, min_len: int) -> float:
     band = np.deg2rad(RULE_MAX_TILT)
     lines = cv2.HoughLines(thin, 1, np.pi / 360, threshold=max(10, min_len // 2),
                            min_theta=np.pi / 2 - band, max_theta=np.pi / 2 + band)
-    if lines is None:
+    if lines is None or len(lines) == 0:  # OpenCV before 5.1 gives None, 5.1 an empty array
         return 0.0
     return float(np.rad2deg(lines[0, 0, 1]) - 90.0)
 
@@ -197,7 +197,7 @@ def _horizontal_rules(thin: np.ndarray, segment: int, max_gap: int, min_len: int
     # pen strokes cross the rule and follows its tilt.
     segs = cv2.HoughLinesP(runs, 1, np.pi / 360, threshold=max(10, min_len // 3),
                            minLineLength=min_len, maxLineGap=max_gap)
-    if segs is None:
+    if segs is None or len(segs) == 0:
         return none
     segs = segs.reshape(-1, 4).astype(np.int32)
     dx, dy = np.abs(segs[:, 2] - segs[:, 0]), np.abs(segs[:, 3] - segs[:, 1])
