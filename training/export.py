@@ -26,6 +26,7 @@ import numpy as np
 from edgedigits.model import Model
 from edgedigits.modelfile import c_header_text, write_c_header, write_model_file
 from edgedigits.quantize import quantize_mlp
+from edgedigits.transforms import INPUT_TRANSFORMS
 
 from . import mnist
 from .models import Mlp, evaluate, from_npz_dict
@@ -149,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="regenerate the C header DEST from the model file SOURCE")
     ap.add_argument("--c-header", default=None, help="also write this C header")
     ap.add_argument("--data", default=None, help="MNIST folder (default: $EDGEDIGITS_DATA)")
-    ap.add_argument("--input", choices=("deskew",), default=None,
+    ap.add_argument("--input", choices=sorted(INPUT_TRANSFORMS), default=None,
                     help="the input transform the model was trained with (default: the run's own)")
     args = ap.parse_args(argv)
     if args.header:

@@ -61,10 +61,10 @@ def classify(patches: np.ndarray, model, shifts=TTA_SHIFTS, sure_p: float | None
     if unsure.size == 0:
         return first
     sub = patches[unsure]
-    views = np.concatenate([_shifted(sub, dy, dx) for dy, dx in shifts])
+    views = np.concatenate([_shifted(sub, dy, dx) for dy, dx in shifts[1:]])
+    rest = _checked(model.predict_log_proba(views), views.shape[0])
     out = first.copy()
-    out[unsure] = _mean(_checked(model.predict_log_proba(views), views.shape[0]), len(shifts),
-                        unsure.size)
+    out[unsure] = _mean(np.concatenate([first[unsure], rest]), len(shifts), unsure.size)
     return out
 
 
