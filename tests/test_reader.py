@@ -255,6 +255,27 @@ def test_touching_digits_are_split(pick):
     assert touching.digits == apart.digits
 
 
+def test_overlapping_digits_are_split_whatever_ink_the_cut_crosses(pick):
+    """A 1 drawn over a 9's side (or a 0 over a 4's): no cut parts them through one stroke.
+    The cost of the ink cut is capped (CUT_INK_MAX), so the two sure pieces beat the unsure
+    union; uncapped, the union (read as a 4 or an 8, a 1) wins."""
+    from edgedigits.pipeline import segment
+    cases = [([pick(1)[0], pick(9)[0]], "19", -0.15), ([pick(0)[0], pick(4)[0]], "04", -0.15)]
+    saved = segment.CUT_INK_MAX
+    try:
+        for items, digits, gap in cases:
+            img = rd.on_paper(rd.draw_line(items, height=64, gap=gap)[0])
+            segment.CUT_INK_MAX = saved
+            assert read_number(img, model=edgedigits.load_model()).digits == digits
+            segment.CUT_INK_MAX = 99.0
+            assert read_number(img, model=edgedigits.load_model()).digits != digits
+    finally:
+        segment.CUT_INK_MAX = saved
+    assert segment._cut_cost(10.0, 2.0) == pytest.approx(saved)
+    assert segment._cut_cost(2.5, 2.0) == pytest.approx(0.25 * segment.CUT_INK_PENALTY)
+    assert segment._cut_cost(1.0, 2.0) == 0.0
+
+
 def test_broken_five_is_merged(pick):
     five = pick(5)[0].copy()
     rows = np.flatnonzero((five > 30).sum(1))
