@@ -155,8 +155,9 @@ class Model:
         edgedigits/transforms.py), as the C forward pass gets them."""
         return x if self._transform is None else self._transform(x)
 
-    def _run(self, x: np.ndarray, want_log_proba: bool) -> tuple[np.ndarray, np.ndarray | None]:
-        x = self.prepare(x)
+    def _run(self, x: np.ndarray, want_log_proba: bool,
+             transformed: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        x = x if transformed else self.prepare(x)
         n = x.shape[0]
         pred = np.empty(n, np.int32)
         logp = np.empty((n, self.n_classes), np.float32) if want_log_proba else None
@@ -170,9 +171,10 @@ class Model:
             _check_status(status, "forward pass failed")
         return pred, logp
 
-    def predict_log_proba(self, X) -> np.ndarray:
-        """Log-probabilities (N, n_classes), float64, for one image or a batch."""
-        return self._run(as_images(X), True)[1].astype(np.float64)
+    def predict_log_proba(self, X, *, transformed: bool = False) -> np.ndarray:
+        """Log-probabilities (N, n_classes), float64, for one image or a batch.
+        transformed=True: X has had the model's input transform already (see prepare)."""
+        return self._run(as_images(X), True, transformed)[1].astype(np.float64)
 
     def predict_digits(self, X) -> np.ndarray:
         """Most likely class per image, (N,) int64."""

@@ -104,3 +104,33 @@ def test_unknown_input_transform_is_refused():
     blob = quantize_mlp([(rng.normal(0, 0.05, (10, 784)), np.zeros(10))], {"input": "sharpen"})
     with pytest.raises(ModelFormatError, match="sharpen"):
         edgedigits.Model.from_bytes(blob)
+
+
+def test_reader_views_deskew_once_per_patch(mnist_test, monkeypatch):
+    """classify's shifted views: the deskewing member gets its views shifted from patches
+    deskewed once (one transform call on N patches, not on 5N views), and reads them as the
+    views deskewed one by one would be read."""
+    from edgedigits import transforms
+    from edgedigits.pipeline import classify as C
+    images, _ = mnist_test
+    patches = images[:300]
+    ensemble = edgedigits.load_ensemble()
+    assert any(m.input_transform == "deskew" for m in ensemble.members)
+    views = np.concatenate([C._shifted(patches, dy, dx) for dy, dx in C.TTA_SHIFTS])
+    per_view = C._mean(ensemble.predict_log_proba(views), len(C.TTA_SHIFTS), len(patches))
+    sizes = []
+
+    def counted(x):
+        sizes.append(len(x))
+        return deskew(x)
+    monkeypatch.setitem(transforms.INPUT_TRANSFORMS, "deskew", counted)
+    once = C.classify(patches, ensemble)
+    assert sizes == [len(patches)]
+    assert (once.argmax(1) == per_view.argmax(1)).mean() >= 0.995
+    assert np.median(np.abs(once - per_view).max(1)) < 1e-6  # most patches: the same views
+    # a plain model, or one whose transform is not known to commute, is given the views
+    plain = edgedigits.load_model()
+    sizes.clear()
+    assert np.array_equal(C.classify(patches, plain),
+                          C._mean(plain.predict_log_proba(views), len(C.TTA_SHIFTS), len(patches)))
+    assert sizes == []

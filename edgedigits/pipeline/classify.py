@@ -18,6 +18,10 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..ensemble import Ensemble, mean_log_proba
+from ..model import Model
+from ..transforms import INPUT_TRANSFORMS, SHIFT_COMMUTING
+
 # (dy, dx) pixel shifts each patch is also classified at; (0, 0) is the patch itself.
 TTA_SHIFTS = ((0, 0), (0, 1), (0, -1), (1, 0), (-1, 0))
 # Only patches whose first view is less sure than this get the other views (1.0: every patch).
@@ -54,8 +58,8 @@ def classify(patches: np.ndarray, model, shifts=TTA_SHIFTS, sure_p: float | None
     patches = np.ascontiguousarray(patches, np.uint8)
     sure_p = TTA_SURE_P if sure_p is None else sure_p
     if sure_p >= 1.0 or len(shifts) == 1:
-        views = np.concatenate([_shifted(patches, dy, dx) for dy, dx in shifts])
-        return _mean(_checked(model.predict_log_proba(views), views.shape[0]), len(shifts), n)
+        return _mean(_checked(_views_log_proba(patches, model, shifts), len(shifts) * n),
+                     len(shifts), n)
     first = _checked(model.predict_log_proba(_shifted(patches, *shifts[0])), n)
     unsure = np.flatnonzero(first.max(1) < np.log(sure_p))
     if unsure.size == 0:
@@ -66,6 +70,28 @@ def classify(patches: np.ndarray, model, shifts=TTA_SHIFTS, sure_p: float | None
     out = first.copy()
     out[unsure] = _mean(np.concatenate([first[unsure], rest]), len(shifts), unsure.size)
     return out
+
+
+def _views_log_proba(patches: np.ndarray, model, shifts) -> np.ndarray:
+    """The model's log-probabilities of every shifted view of the patches, view-major. An
+    ensemble member (or model) whose input transform commutes with shifts (the deskew,
+    transforms.SHIFT_COMMUTING) gets its views shifted from the transformed patches: the
+    transform runs once per patch instead of once per view, the same views to a grey level."""
+    def views(p):
+        return np.concatenate([_shifted(p, dy, dx) for dy, dx in shifts])
+    members = model.members if isinstance(model, Ensemble) else (model,)
+    if not all(isinstance(m, Model) for m in members) or \
+            not any(m.input_transform in SHIFT_COMMUTING for m in members):
+        return model.predict_log_proba(views(patches))
+    by_input: dict = {}  # the views each kind of input needs, made once
+    logps = []
+    for m in members:
+        name = m.input_transform if m.input_transform in SHIFT_COMMUTING else None
+        if name not in by_input:
+            by_input[name] = views(patches if name is None else INPUT_TRANSFORMS[name](patches))
+        logps.append(m.predict_log_proba(by_input[name], transformed=name is not None)
+                     if name is not None else m.predict_log_proba(by_input[name]))
+    return mean_log_proba(logps) if isinstance(model, Ensemble) else logps[0]
 
 
 def _mean(logp: np.ndarray, n_views: int, n: int) -> np.ndarray:
