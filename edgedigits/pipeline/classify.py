@@ -76,7 +76,8 @@ def _views_log_proba(patches: np.ndarray, model, shifts) -> np.ndarray:
     """The model's log-probabilities of every shifted view of the patches, view-major. An
     ensemble member (or model) whose input transform commutes with shifts (the deskew,
     transforms.SHIFT_COMMUTING) gets its views shifted from the transformed patches: the
-    transform runs once per patch instead of once per view, the same views to a grey level."""
+    transform runs once per patch instead of once per view. The views are the same but where
+    a shift moves ink across the field's edge (docs/reader.md)."""
     def views(p):
         return np.concatenate([_shifted(p, dy, dx) for dy, dx in shifts])
     members = model.members if isinstance(model, Ensemble) else (model,)
@@ -89,16 +90,13 @@ def _views_log_proba(patches: np.ndarray, model, shifts) -> np.ndarray:
         name = m.input_transform if m.input_transform in SHIFT_COMMUTING else None
         if name not in by_input:
             by_input[name] = views(patches if name is None else INPUT_TRANSFORMS[name](patches))
-        logps.append(m.predict_log_proba(by_input[name], transformed=name is not None)
-                     if name is not None else m.predict_log_proba(by_input[name]))
+        logps.append(m.predict_log_proba(by_input[name], transformed=name is not None))
     return mean_log_proba(logps) if isinstance(model, Ensemble) else logps[0]
 
 
 def _mean(logp: np.ndarray, n_views: int, n: int) -> np.ndarray:
     """(n_views * n, 10) log-probabilities, view-major -> (n, 10): their renormalised mean."""
-    mean = logp.reshape(n_views, n, 10).mean(0)
-    top = mean.max(1, keepdims=True)
-    return mean - (top + np.log(np.exp(mean - top).sum(1, keepdims=True)))
+    return mean_log_proba(logp.reshape(n_views, n, 10))
 
 
 def _checked(logp, n: int) -> np.ndarray:
