@@ -28,10 +28,11 @@ _K3 = np.ones((3, 3), np.uint8)
 
 def stroke_width(mask: np.ndarray) -> float:
     """Mean stroke width (px) of a 0/1 mask: 2 x area / boundary length."""
-    area = int(mask.sum())
+    area = cv2.countNonZero(mask)
     if area == 0:
         return 0.0
-    edge = area - int(cv2.erode(mask, _K3, borderType=cv2.BORDER_CONSTANT, borderValue=0).sum())
+    edge = area - cv2.countNonZero(cv2.erode(mask, _K3, borderType=cv2.BORDER_CONSTANT,
+                                             borderValue=0))
     return 2.0 * area / max(edge, 1)
 
 
@@ -47,10 +48,12 @@ def normalize(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
     ink: uint8 ink contrast (0 paper .. 255 full ink); mask: 0/1 pixels belonging to the glyph.
     """
-    if mask.ndim != 2 or mask.shape != ink.shape or not mask.any():
+    if mask.ndim != 2 or mask.shape != ink.shape:
         return np.zeros((FIELD, FIELD), np.uint8)
-    ys, xs = np.nonzero(mask)
-    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    x0, y0, w, h = cv2.boundingRect(np.ascontiguousarray(mask, np.uint8))
+    if w == 0 or h == 0:
+        return np.zeros((FIELD, FIELD), np.uint8)
+    y1, x1 = y0 + h, x0 + w
     m = np.ascontiguousarray(mask[y0:y1, x0:x1], np.uint8)
     # Keep the grey rim just outside the mask (anti-aliasing), nothing of other glyphs.
     mp = cv2.copyMakeBorder(m, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
@@ -73,7 +76,7 @@ def normalize(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
             if r > 0:
                 k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
                 thin = cv2.erode(soft, k)
-                if (thin > 0.5).sum() > 0.25 * (soft > 0.5).sum():
+                if np.count_nonzero(thin > 0.5) > 0.25 * np.count_nonzero(soft > 0.5):
                     soft = thin
         elif r < 0:
             r = -r
@@ -90,8 +93,10 @@ def normalize(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
     interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
     small = cv2.resize(soft, (nw, nh), interpolation=interp)
     cy, cx = _center_of_mass(small)
-    oy = int(np.clip(round(FIELD / 2 - cy), 0, FIELD - nh))
-    ox = int(np.clip(round(FIELD / 2 - cx), 0, FIELD - nw))
-    out = np.zeros((FIELD, FIELD), np.float32)
-    out[oy: oy + nh, ox: ox + nw] = small
-    return np.clip(out * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    oy = min(max(round(FIELD / 2 - cy), 0), FIELD - nh)
+    ox = min(max(round(FIELD / 2 - cx), 0), FIELD - nw)
+    out = np.zeros((FIELD, FIELD), np.uint8)
+    # small is in [0, 1] (a resize of values in [0, 1] with non-negative weights, up to
+    # rounding), so this is the rounded, clipped 255 x small.
+    out[oy: oy + nh, ox: ox + nw] = np.minimum(small * 255.0 + 0.5, 255.0)
+    return out
