@@ -17,7 +17,7 @@ import numpy as np
 from .pipeline import binarize as _bin
 from .pipeline.classify import default_model
 from .pipeline.lines import Line, find_lines
-from .pipeline.load import ImageError, load
+from .pipeline.load import ImageError, load, percentiles_u8
 from .pipeline.segment import Glyph, segment_line
 from .reading import (
     REASON_CUT_BOTTOM, REASON_CUT_LEFT, REASON_CUT_RIGHT, REASON_CUT_TOP, REASON_NO_DIGITS,
@@ -93,7 +93,7 @@ def _analyse(image) -> tuple[_Page | None, str | None]:
         gray, (max(1, round(gray.shape[1] / f)), max(1, round(gray.shape[0] / f))),
         interpolation=cv2.INTER_AREA)
     det_scale = gray.shape[1] / det.shape[1]
-    lo, hi = np.percentile(det[::2, ::2], [1, 99])
+    lo, hi = percentiles_u8(det[::2, ::2], (1, 99))
     if hi < TOO_DARK_P99:
         return None, REASON_TOO_DARK
     if lo > TOO_BRIGHT_P1:

@@ -50,6 +50,16 @@ def test_load_bounds_huge_jpeg_by_reduced_decode():
     assert load._peek_size(enc.tobytes()) == (8000, 6000)
 
 
+def test_percentiles_from_histogram_equal_numpys():
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        h, w = rng.integers(1, 50, 2)
+        img = (rng.random((h, w)) ** rng.uniform(0.2, 5) * 255).astype(np.uint8)
+        qs = (0, 1, 99, 100, float(rng.uniform(0, 100)))
+        assert load.percentiles_u8(img, qs) == tuple(np.percentile(img, qs))
+    assert load.percentiles_u8(np.full((1, 1), 9, np.uint8), (1, 99)) == (9.0, 9.0)
+
+
 def test_load_bounds_huge_arrays_and_accepts_all_layouts():
     gray = np.full((5000, 7000), 180, np.uint8)
     loaded = load.load(gray)

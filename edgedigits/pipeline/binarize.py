@@ -98,7 +98,7 @@ def ink_contrast(gray: np.ndarray) -> tuple[np.ndarray, float]:
     # of a cast shadow back where it was (a max alone would shift it into the dark side).
     bg = cv2.morphologyEx(small, cv2.MORPH_CLOSE, k)
     bg = cv2.resize(bg, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
-    bg = np.maximum(bg, 1)
+    bg = cv2.max(bg, 1)
     g = cv2.GaussianBlur(gray, (0, 0), PRE_BLUR_SIGMA)
     norm = cv2.divide(g, bg, scale=255)          # paper -> ~255, ink darker
     return cv2.subtract(255, norm), float(np.median(small))
@@ -132,9 +132,9 @@ def hysteresis(ink: np.ndarray, t: int, rules: np.ndarray | None = None,
         return weak, found
     strong = ink >= t
     keep = np.zeros(n, np.uint8)
-    keep[np.unique(labels[strong])] = 1
+    keep[labels[strong]] = 1
     keep[0] = 0
-    return keep[labels], found
+    return np.take(keep, labels), found
 
 
 def find_rules(mask: np.ndarray, segment: int = RULE_SEGMENT, max_gap: int = RULE_MAX_GAP,

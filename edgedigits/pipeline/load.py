@@ -158,3 +158,19 @@ def load(image) -> Loaded:
         return from_array(image)
     raise TypeError(f"expected a file path, encoded image bytes or a NumPy image array; "
                     f"got {type(image).__name__}")
+
+
+def percentiles_u8(image: np.ndarray, qs) -> tuple[float, ...]:
+    """np.percentile(image, qs) (linear interpolation) of a uint8 image, from its histogram:
+    a tenth of the time of sorting a working image's pixels (about 0.8 ms)."""
+    hist = cv2.calcHist([np.ascontiguousarray(image)], [0], None, [256], [0, 256]).ravel()
+    cum = np.cumsum(hist)
+    n = int(cum[-1])
+    out = []
+    for q in qs:
+        pos = (q / 100.0) * (n - 1)
+        i = int(np.floor(pos))
+        a, b = np.searchsorted(cum, [i, min(i + 1, n - 1)], side="right")
+        t = pos - i
+        out.append(float(a + (b - a) * t) if t < 0.5 else float(b - (b - a) * (1 - t)))
+    return tuple(out)

@@ -455,10 +455,11 @@ def _slanted_cuts(gm: np.ndarray, minw: int, max_cuts: int) -> list:
 
 
 def _tight(m: np.ndarray):
-    ys, xs = np.nonzero(m)
-    if ys.size == 0:
+    """(y0, y1, x0, x1) of a 0/1 uint8 mask's ink, or None if it has none."""
+    x, y, w, h = cv2.boundingRect(m)
+    if w == 0:
         return None
-    return ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    return y, y + h, x, x + w
 
 
 def _split_option(gm: np.ndarray, gi: np.ndarray, gx0: int, gy0: int, gy1: int, H: float,
