@@ -37,15 +37,7 @@ void ed_matvec_s8(const int8_t *w, const uint8_t *x, uint32_t n_in, uint32_t n_r
 
 int64_t ed_requantize(int32_t acc, int32_t multiplier, int32_t shift)
 {
-    /* |acc| < 2^31 and 0 <= multiplier < 2^31, so the product fits in int64 with room for
-     * the rounding term. Right-shifting a negative int64 is implementation-defined in C99:
-     * where it is the arithmetic shift (GCC and clang document so; the test below folds to a
-     * constant) it is the floor division, else floor division is written out for y < 0. */
-    int64_t y = (int64_t)acc * (int64_t)multiplier + ((int64_t)1 << (shift - 1));
-    if (((int64_t)-1 >> 1) == -1 || y >= 0) {
-        return y >> shift;
-    }
-    return -(int64_t)(((uint64_t)(-(y + 1)) >> shift) + 1u);
+    return ed_requantize_step(acc, multiplier, shift);
 }
 
 static int32_t ed_sigmoid_index(int64_t q)
@@ -81,7 +73,7 @@ void ed_sigmoid_u8(const ed_layer *layer, const int32_t *acc, uint8_t *h)
 {
     uint32_t o;
     for (o = 0; o < layer->n_out; o++) {
-        int64_t q = ed_requantize(acc[o], ed_rd_i32(layer->multiplier + 4u * o),
+        int64_t q = ed_requantize_step(acc[o], ed_rd_i32(layer->multiplier + 4u * o),
                                   ed_rd_i32(layer->shift + 4u * o));
         h[o] = ed_sigmoid_lut_data[ed_sigmoid_index(q)];
     }
@@ -123,20 +115,30 @@ static void ed_conv_window(const ed_layer *layer, const uint8_t *win, uint32_t c
     }
 }
 
-void ed_conv_finish(const ed_layer *layer, uint32_t p, uint32_t c0, uint32_t nb, const int32_t *best,
-                    int32_t *acc, uint8_t *h)
+void ed_conv_read_params(const ed_layer *layer, uint32_t c0, uint32_t nb, ed_conv_params *prm)
 {
-    const uint32_t ch = layer->channels;
+    uint32_t c;
+    for (c = 0; c < nb; c++) {
+        const uint32_t at = 4u * (c0 + c);
+        prm->bias[c] = ed_rd_i32(layer->bias + at);
+        prm->mult[c] = ed_rd_i32(layer->multiplier + at);
+        prm->shift[c] = ed_rd_i32(layer->shift + at);
+    }
+}
+
+void ed_conv_finish(const ed_layer *layer, const ed_conv_params *prm, uint32_t p, uint32_t c0,
+                    uint32_t nb, const int32_t *best, int32_t *acc, uint8_t *h)
+{
+    const size_t at = (size_t)p * layer->channels + c0;
     uint32_t c;
     for (c = 0; c < nb; c++) {
         /* |best + bias| <= 784 * 128 * 255 + 2^30 < 2^31 */
-        const uint32_t at = 4u * (c0 + c);
-        const int32_t v = best[c] + ed_rd_i32(layer->bias + at);
-        const int64_t q = ed_requantize(v, ed_rd_i32(layer->multiplier + at), ed_rd_i32(layer->shift + at));
+        const int32_t v = best[c] + prm->bias[c];
+        const int64_t q = ed_requantize_step(v, prm->mult[c], prm->shift[c]);
         if (acc != NULL) {
-            acc[p * ch + c0 + c] = v;
+            acc[at + c] = v;
         }
-        h[p * ch + c0 + c] = ed_sigmoid_lut_data[ed_sigmoid_index(q)];
+        h[at + c] = ed_sigmoid_lut_data[ed_sigmoid_index(q)];
     }
 }
 
@@ -148,11 +150,13 @@ void ed_conv_sigmoid_u8(const ed_layer *layer, const uint8_t *x, int32_t *acc, u
     const uint32_t ch = layer->channels, stride = layer->stride, pool = layer->pool;
     const uint32_t side = layer->side;
     int32_t sum[ED_CONV_BLOCK], best[ED_CONV_BLOCK];
+    ed_conv_params prm;
     uint32_t p, c0, nb, c, a, b;
-    for (p = 0; p < side * side; p++) {
-        const uint32_t row = p / side * pool, col = p % side * pool;
-        for (c0 = 0; c0 < ch; c0 += nb) {
-            nb = ch - c0 < ED_CONV_BLOCK ? ch - c0 : ED_CONV_BLOCK;
+    for (c0 = 0; c0 < ch; c0 += nb) { /* channel blocks outside: their parameters read once */
+        nb = ch - c0 < ED_CONV_BLOCK ? ch - c0 : ED_CONV_BLOCK;
+        ed_conv_read_params(layer, c0, nb, &prm);
+        for (p = 0; p < side * side; p++) {
+            const uint32_t row = p / side * pool, col = p % side * pool;
             for (a = 0; a < pool; a++) {
                 for (b = 0; b < pool; b++) {
                     const uint8_t *win = x + (size_t)((row + a) * stride) * ED_IMAGE_SIDE + (col + b) * stride;
@@ -164,7 +168,7 @@ void ed_conv_sigmoid_u8(const ed_layer *layer, const uint8_t *x, int32_t *acc, u
                     }
                 }
             }
-            ed_conv_finish(layer, p, c0, nb, best, acc, h);
+            ed_conv_finish(layer, &prm, p, c0, nb, best, acc, h);
         }
     }
 }
@@ -177,13 +181,14 @@ void ed_conv_offsets(uint32_t kernel, uint32_t n, uint16_t *off)
     }
 }
 
-void ed_conv_run(const ed_layer *layer, ed_conv_chunk_fn chunk, const int16_t *prep, const uint16_t *off,
-                 uint32_t n_off, const uint8_t *x, int32_t *acc, uint8_t *h)
+void ed_conv_run(const ed_layer *layer, ed_conv_chunk_fn chunk, ed_conv_finish_fn finish, const int16_t *prep,
+                 const uint16_t *off, uint32_t n_off, const uint8_t *x, int32_t *acc, uint8_t *h)
 {
     const uint32_t ch = layer->channels, stride = layer->stride, pool = layer->pool;
     const uint32_t side = layer->side;
     const uint32_t k = layer->kernel;
     int32_t best[8u * ED_CONV_GROUPS];
+    ed_conv_params prm;
     /* ink[r][c]: nonzero pixels above and left of (r, c), so that a window without ink (its
      * sums are 0) costs four lookups instead of its taps; a digit patch has many. */
     uint16_t ink[ED_IMAGE_SIDE + 1u][ED_IMAGE_SIDE + 1u];
@@ -194,10 +199,11 @@ void ed_conv_run(const ed_layer *layer, ed_conv_chunk_fn chunk, const int16_t *p
                                                           (x[(r - 1u) * ED_IMAGE_SIDE + q - 1u] != 0));
         }
     }
-    for (p = 0; p < side * side; p++) {
-        const uint32_t row = p / side * pool, col = p % side * pool;
-        for (c0 = 0; c0 < ch; c0 += 8u * ng) {
-            ng = (ch - c0) / 8u < ED_CONV_GROUPS ? (ch - c0) / 8u : ED_CONV_GROUPS;
+    for (c0 = 0; c0 < ch; c0 += 8u * ng) { /* channel blocks outside: their parameters read once */
+        ng = (ch - c0) / 8u < ED_CONV_GROUPS ? (ch - c0) / 8u : ED_CONV_GROUPS;
+        ed_conv_read_params(layer, c0, 8u * ng, &prm);
+        for (p = 0; p < side * side; p++) {
+            const uint32_t row = p / side * pool, col = p % side * pool;
             for (a = 0; a < pool; a++) {
                 for (b = 0; b < pool; b++) {
                     const uint32_t r0 = (row + a) * stride, q0 = (col + b) * stride;
@@ -211,7 +217,7 @@ void ed_conv_run(const ed_layer *layer, ed_conv_chunk_fn chunk, const int16_t *p
                     chunk(prep, off, n_off, ch, x + (size_t)r0 * ED_IMAGE_SIDE + q0, c0, ng, first, best);
                 }
             }
-            ed_conv_finish(layer, p, c0, 8u * ng, best, acc, h);
+            finish(layer, &prm, p, c0, 8u * ng, best, acc, h);
         }
     }
 }
@@ -220,7 +226,7 @@ void ed_logits_q16(const ed_layer *layer, const int32_t *acc, int32_t *logits)
 {
     uint32_t o;
     for (o = 0; o < layer->n_out; o++) {
-        logits[o] = ed_saturate_i32(ed_requantize(acc[o], ed_rd_i32(layer->multiplier + 4u * o),
+        logits[o] = ed_saturate_i32(ed_requantize_step(acc[o], ed_rd_i32(layer->multiplier + 4u * o),
                                                   ed_rd_i32(layer->shift + 4u * o)));
     }
 }
@@ -258,7 +264,7 @@ void ed_finish_rows(const ed_layer *layer, const int32_t *acc, uint32_t r0, uint
     uint32_t o;
     for (o = 0; o < nb; o++) {
         const uint32_t at = 4u * (r0 + o);
-        const int64_t q = ed_requantize(acc[o] + ed_rd_i32(bias + at), ed_rd_i32(mult + at),
+        const int64_t q = ed_requantize_step(acc[o] + ed_rd_i32(bias + at), ed_rd_i32(mult + at),
                                         ed_rd_i32(shift + at));
         if (h != NULL) {
             h[r0 + o] = ed_sigmoid_lut_data[ed_sigmoid_index(q)];

@@ -24,6 +24,20 @@ static inline int32_t ed_rd_i32(const uint8_t *p)
     return (u & 0x80000000u) ? -(int32_t)(~u) - 1 : (int32_t)u;
 }
 
+/* ed_requantize (edgedigits.h), inlined into the forward pass's loops. */
+static inline int64_t ed_requantize_step(int32_t acc, int32_t multiplier, int32_t shift)
+{
+    /* |acc| < 2^31 and 0 <= multiplier < 2^31, so the product fits in int64 with room for
+     * the rounding term. Right-shifting a negative int64 is implementation-defined in C99:
+     * where it is the arithmetic shift (GCC and clang document so; the test below folds to a
+     * constant) it is the floor division, else floor division is written out for y < 0. */
+    int64_t y = (int64_t)acc * (int64_t)multiplier + ((int64_t)1 << (shift - 1));
+    if (((int64_t)-1 >> 1) == -1 || y >= 0) {
+        return y >> shift;
+    }
+    return -(int64_t)(((uint64_t)(-(y + 1)) >> shift) + 1u);
+}
+
 /* sum_{i0 <= i < n_in} w[i] * x[i] in int32: the portable dot product, also the scalar tail of
  * the SIMD kernels past their last full vector. |sum| <= 4096 * 128 * 255 < 2^31. */
 static inline int32_t ed_dot_tail(const int8_t *w, const uint8_t *x, uint32_t i0, uint32_t n_in)
@@ -99,23 +113,42 @@ typedef void (*ed_conv_fn)(const ed_layer *layer, const uint8_t *x, int32_t *acc
 #define ED_CONV_GROUPS 4u
 typedef void (*ed_conv_chunk_fn)(const int16_t *prep, const uint16_t *off, uint32_t n_off, uint32_t ch,
                                  const uint8_t *win, uint32_t c0, uint32_t ng, int first, int32_t *best);
-void ed_conv_run(const ed_layer *layer, ed_conv_chunk_fn chunk, const int16_t *prep, const uint16_t *off,
-                 uint32_t n_off, const uint8_t *x, int32_t *acc, uint8_t *h);
+struct ed_conv_params_s;
+typedef void (*ed_conv_finish_fn)(const ed_layer *layer, const struct ed_conv_params_s *prm, uint32_t p,
+                                  uint32_t c0, uint32_t nb, const int32_t *best, int32_t *acc, uint8_t *h);
+void ed_conv_run(const ed_layer *layer, ed_conv_chunk_fn chunk, ed_conv_finish_fn finish, const int16_t *prep,
+                 const uint16_t *off, uint32_t n_off, const uint8_t *x, int32_t *acc, uint8_t *h);
 /* off[t] = offset in a window of tap t's pixel ((t / kernel) * 28 + t % kernel), 0 past the last tap. */
 void ed_conv_offsets(uint32_t kernel, uint32_t n, uint16_t *off);
 #ifdef ED_HAVE_X86
 void ed_conv_sigmoid_u8_avx2(const ed_layer *layer, const uint8_t *x, int32_t *acc, uint8_t *h);
+void ed_conv_sigmoid_u8_vnni(const ed_layer *layer, const uint8_t *x, int32_t *acc, uint8_t *h);
 #endif
 #ifdef ED_HAVE_NEON
 void ed_conv_sigmoid_u8_neon(const ed_layer *layer, const uint8_t *x, int32_t *acc, uint8_t *h);
 #endif
-/* The convolution of a model's kernel (AVX2 for avx2 and vnni, NEON for neon and neon_dot,
+/* The convolution of a model's kernel (AVX2 for avx2, AVX-512 VNNI for vnni, NEON for neon and neon_dot,
  * else portable). */
 ed_conv_fn ed_kernel_conv_fn(uint32_t kernel);
+/* Channels whose bias, multiplier and shift ed_conv_read_params reads at once: at least
+ * ED_CONV_BLOCK and 8 * ED_CONV_GROUPS, the blocks ed_conv_sigmoid_u8 and ed_conv_run finish. */
+#define ED_CONV_PARAM_BLOCK 32u
+typedef struct ed_conv_params_s {
+    int32_t bias[ED_CONV_PARAM_BLOCK], mult[ED_CONV_PARAM_BLOCK], shift[ED_CONV_PARAM_BLOCK];
+} ed_conv_params;
+/* The parameters of channels c0 .. c0+nb-1 (nb <= ED_CONV_PARAM_BLOCK), read from the blob once
+ * per block of channels rather than once per window. */
+void ed_conv_read_params(const ed_layer *layer, uint32_t c0, uint32_t nb, ed_conv_params *prm);
 /* Bias, requantisation and sigmoid for channels c0 .. c0+nb-1 of convolution output p, from
- * their sums best[0..nb) (the max over the pooling block; bias not yet added). */
-void ed_conv_finish(const ed_layer *layer, uint32_t p, uint32_t c0, uint32_t nb, const int32_t *best,
-                    int32_t *acc, uint8_t *h);
+ * their sums best[0..nb) (the max over the pooling block; bias not yet added) and the
+ * channels' parameters prm (from ed_conv_read_params(layer, c0, nb, prm)). */
+void ed_conv_finish(const ed_layer *layer, const ed_conv_params *prm, uint32_t p, uint32_t c0,
+                    uint32_t nb, const int32_t *best, int32_t *acc, uint8_t *h);
+#ifdef ED_HAVE_X86
+/* The same, eight channels at a time in AVX-512 (with the vnni kernel). */
+void ed_conv_finish_avx512(const ed_layer *layer, const ed_conv_params *prm, uint32_t p, uint32_t c0,
+                           uint32_t nb, const int32_t *best, int32_t *acc, uint8_t *h);
+#endif
 
 /* The kernel function for a model's ed_kernel; the portable loop for anything unknown. */
 ed_matvec_fn ed_kernel_fn(uint32_t kernel);

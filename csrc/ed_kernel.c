@@ -68,8 +68,11 @@ ed_matmat_fn ed_kernel_batch_fn(uint32_t kernel)
 ed_conv_fn ed_kernel_conv_fn(uint32_t kernel)
 {
 #ifdef ED_HAVE_X86
-    if (kernel == ED_KERNEL_AVX2 || kernel == ED_KERNEL_VNNI) {
+    if (kernel == ED_KERNEL_AVX2) {
         return ed_conv_sigmoid_u8_avx2;
+    }
+    if (kernel == ED_KERNEL_VNNI) {
+        return ed_conv_sigmoid_u8_vnni;
     }
 #endif
 #ifdef ED_HAVE_NEON

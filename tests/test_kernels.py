@@ -164,10 +164,12 @@ def test_matvec_rejects_bad_arguments():
 
 
 # Convolutions (channels, kernel, stride[, pool]): 8-channel groups one to five at a time (the
-# AVX2 form's 8, 24, 32, 40), a count it leaves to the portable loop (17), an odd and an even
-# number of taps, max-pooling with windows left over, and a kernel too large for its weight
-# buffer (28 x 28 x 8 widened: the portable loop again).
-CONVS = [(8, 5, 1, 2), (24, 5, 2), (24, 5, 1, 2), (32, 4, 3), (40, 3, 3, 3), (17, 5, 1, 2), (8, 28, 1)]
+# AVX2 form's 8, 24, 32, 40; the VNNI form's one or two 16-lane groups, the last masked to 8
+# lanes or not: 8, 16, 24, 32, 40), a count they leave to the portable loop (17), numbers of
+# taps odd, even and not a multiple of 4 (the VNNI form's quads), max-pooling with windows left
+# over, and a kernel too large for its weight buffer (28 x 28 x 8 widened: the portable loop).
+CONVS = [(8, 5, 1, 2), (16, 3, 2), (24, 5, 2), (24, 5, 1, 2), (32, 4, 3), (40, 3, 3, 3),
+         (17, 5, 1, 2), (8, 28, 1)]
 
 
 def conv_blob(rng: np.random.Generator, conv: tuple[int, ...], extreme: int | None = None) -> bytes:
@@ -187,7 +189,8 @@ def conv_blob(rng: np.random.Generator, conv: tuple[int, ...], extreme: int | No
 @pytest.mark.parametrize("kernel", each_kernel())
 @pytest.mark.parametrize("conv", CONVS, ids=lambda c: "x".join(map(str, c)))
 def test_conv_forward_bit_exact(monkeypatch, kernel, conv):
-    """Each kernel's convolution (the AVX2 form pairs taps through vpmaddwd) against the
+    """Each kernel's convolution (the AVX2 form pairs taps through vpmaddwd, the VNNI form
+    takes them in quads through vpdpbusd) against the
     reference: random models on random, empty, full and sparse images, and extreme weights
     (-128 is outside the quantiser's range but exact) on all-255 images."""
     rng = np.random.default_rng(sum(conv))

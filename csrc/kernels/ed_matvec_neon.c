@@ -295,7 +295,7 @@ void ed_conv_sigmoid_u8_neon(const ed_layer *layer, const uint8_t *x, int32_t *a
     for (i = 0; i < taps * ch; i++) {
         prep[i] = layer->weights[i];
     }
-    ed_conv_run(layer, ed_conv_chunk_neon, prep, off, taps, x, acc, h);
+    ed_conv_run(layer, ed_conv_chunk_neon, ed_conv_finish, prep, off, taps, x, acc, h);
 }
 
 #else

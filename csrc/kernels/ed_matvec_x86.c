@@ -302,36 +302,83 @@ ED_TARGET_VNNI void ed_matmat_s8_vnni(const int8_t *w, const uint8_t *x, size_t 
  *   the arithmetic shift is the floor division), then the sigmoid index clamp(q + 512, 0, 1023)
  *   and a table lookup, or the int32 saturation (vpmovsqd) for logits. x86 is little-endian,
  *   so the blob's int32 arrays load directly (unaligned loads). */
+/* q = (int64(v) * multiplier + 2^(shift-1)) >> shift for eight int32 lanes v, with the eight
+ * int32 multipliers and shifts at mult and shift (unaligned). */
+static inline __attribute__((always_inline)) ED_TARGET_VNNI __m512i
+ed_requantize8_avx512(__m256i v, const void *mult, const void *shift)
+{
+    const __m512i one = _mm512_set1_epi64(1);
+    const __m512i m = _mm512_cvtepi32_epi64(_mm256_loadu_si256((const __m256i *)mult));
+    const __m512i sh = _mm512_cvtepi32_epi64(_mm256_loadu_si256((const __m256i *)shift));
+    const __m512i y = _mm512_add_epi64(_mm512_mul_epi32(_mm512_cvtepi32_epi64(v), m),
+                                       _mm512_sllv_epi64(one, _mm512_sub_epi64(sh, one)));
+    return _mm512_srav_epi64(y, sh);
+}
+
+/* out[0..8) = the sigmoid table at clamp(q + 512, 0, 1023) of the eight int64 lanes q. */
+static inline __attribute__((always_inline)) ED_TARGET_VNNI void
+ed_sigmoid8_avx512(__m512i q, const uint8_t *lut, uint8_t *out)
+{
+    const __m512i half_lut = _mm512_set1_epi64(ED_SIGMOID_LUT_SIZE / 2);
+    const __m512i lut_max = _mm512_set1_epi64(ED_SIGMOID_LUT_SIZE - 1);
+    const __m512i k = _mm512_min_epi64(_mm512_max_epi64(_mm512_add_epi64(q, half_lut), _mm512_setzero_si512()),
+                                       lut_max);
+    int32_t idx[8];
+    int j;
+    _mm256_storeu_si256((__m256i *)(void *)idx, _mm512_cvtepi64_epi32(k));
+    for (j = 0; j < 8; j++) {
+        out[j] = lut[idx[j]];
+    }
+}
+
 ED_TARGET_VNNI void ed_finish_rows_avx512(const ed_layer *layer, const int32_t *acc, uint32_t r0,
                                           uint32_t nb, uint8_t *h, int32_t *logits)
 {
-    const __m512i one = _mm512_set1_epi64(1), half_lut = _mm512_set1_epi64(ED_SIGMOID_LUT_SIZE / 2);
-    const __m512i lut_max = _mm512_set1_epi64(ED_SIGMOID_LUT_SIZE - 1), zero = _mm512_setzero_si512();
     const uint8_t *lut = ed_sigmoid_lut();
     uint32_t o;
-    int32_t idx[8];
     for (o = 0; o + 8u <= nb; o += 8u) {
         const size_t at = 4u * ((size_t)r0 + o);
         const __m256i a = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(acc + o)),
                                            _mm256_loadu_si256((const __m256i *)(const void *)(layer->bias + at)));
-        const __m512i m = _mm512_cvtepi32_epi64(_mm256_loadu_si256((const __m256i *)(const void *)(layer->multiplier + at)));
-        const __m512i sh = _mm512_cvtepi32_epi64(_mm256_loadu_si256((const __m256i *)(const void *)(layer->shift + at)));
-        const __m512i y = _mm512_add_epi64(_mm512_mul_epi32(_mm512_cvtepi32_epi64(a), m),
-                                           _mm512_sllv_epi64(one, _mm512_sub_epi64(sh, one)));
-        const __m512i q = _mm512_srav_epi64(y, sh);
+        const __m512i q = ed_requantize8_avx512(a, layer->multiplier + at, layer->shift + at);
         if (h != NULL) {
-            const __m512i k = _mm512_min_epi64(_mm512_max_epi64(_mm512_add_epi64(q, half_lut), zero), lut_max);
-            int j;
-            _mm256_storeu_si256((__m256i *)(void *)idx, _mm512_cvtepi64_epi32(k));
-            for (j = 0; j < 8; j++) {
-                h[r0 + o + (uint32_t)j] = lut[idx[j]];
-            }
+            ed_sigmoid8_avx512(q, lut, h + r0 + o);
         } else {
             _mm256_storeu_si256((__m256i *)(void *)(logits + r0 + o), _mm512_cvtsepi64_epi32(q));
         }
     }
     if (o < nb) {
         ed_finish_rows(layer, acc + o, r0 + o, nb - o, h, logits);
+    }
+}
+
+/* ed_conv_finish in AVX-512, eight channels at a time: the steps of ed_finish_rows_avx512 on
+ * the block's parameters (prm), the outputs at h[p * channels + c0 ..]. */
+ED_TARGET_VNNI void ed_conv_finish_avx512(const ed_layer *layer, const ed_conv_params *prm, uint32_t p,
+                                          uint32_t c0, uint32_t nb, const int32_t *best, int32_t *acc,
+                                          uint8_t *h)
+{
+    const uint8_t *lut = ed_sigmoid_lut();
+    const size_t at = (size_t)p * layer->channels + c0;
+    uint32_t c;
+    for (c = 0; c + 8u <= nb; c += 8u) {
+        /* |best + bias| < 2^31 (ed_conv_finish) */
+        const __m256i v = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(best + c)),
+                                           _mm256_loadu_si256((const __m256i *)(const void *)(prm->bias + c)));
+        if (acc != NULL) {
+            _mm256_storeu_si256((__m256i *)(void *)(acc + at + c), v);
+        }
+        ed_sigmoid8_avx512(ed_requantize8_avx512(v, prm->mult + c, prm->shift + c), lut, h + at + c);
+    }
+    if (c < nb) {
+        ed_conv_params rest;
+        uint32_t r;
+        for (r = 0; c + r < nb; r++) {
+            rest.bias[r] = prm->bias[c + r];
+            rest.mult[r] = prm->mult[c + r];
+            rest.shift[r] = prm->shift[c + r];
+        }
+        ed_conv_finish(layer, &rest, p, c0 + c, nb - c, best + c, acc, h);
     }
 }
 
@@ -403,7 +450,89 @@ void ed_conv_sigmoid_u8_avx2(const ed_layer *layer, const uint8_t *x, int32_t *a
                 2u * q + 1u < taps ? layer->weights[(size_t)(2u * q + 1u) * ch + c] : 0;
         }
     }
-    ed_conv_run(layer, ed_conv_chunk_avx2, prep, off, 2u * pairs, x, acc, h);
+    ed_conv_run(layer, ed_conv_chunk_avx2, ed_conv_finish, prep, off, 2u * pairs, x, acc, h);
+}
+
+/* The AVX-512 VNNI convolution: as the AVX2 one, but taps go in quads and one vpdpbusd adds the
+ * four products u8 pixel x s8 weight of 16 channels at once (ceil(taps / 4) instructions per
+ * 16 channels instead of ceil(taps / 2) vpmaddwd per 8). The kernels are rearranged once per
+ * call to prep[(q * ch + c) * 4 + t] = the weight of channel c at tap 4q + t (0 past the last
+ * tap); vpdpbusd does not saturate, so the sums are exact and equal the AVX2 and portable ones.
+ * A block of 8 * ng channels is one or two 512-bit groups, the second masked to 8 lanes when
+ * 8 * ng is not a multiple of 16 (masked loads read nothing past the block). */
+static inline __attribute__((always_inline)) ED_TARGET_VNNI void
+ed_conv_groups_vnni(const int8_t *prep, const uint16_t *off, uint32_t quads, uint32_t ch,
+                    const uint8_t *win, uint32_t c0, const uint32_t n16, const __mmask16 last,
+                    int first, int32_t *best)
+{
+    __m512i s[2];
+    uint32_t q, g;
+    for (g = 0; g < n16; g++) {
+        s[g] = _mm512_setzero_si512();
+    }
+    for (q = 0; q < quads; q++) {
+        const uint8_t *o = win;
+        const __m512i vv = _mm512_set1_epi32((int32_t)((uint32_t)o[off[4u * q]] |
+                                                       ((uint32_t)o[off[4u * q + 1u]] << 8) |
+                                                       ((uint32_t)o[off[4u * q + 2u]] << 16) |
+                                                       ((uint32_t)o[off[4u * q + 3u]] << 24)));
+        const int8_t *w = prep + ((size_t)q * ch + c0) * 4u;
+        for (g = 0; g < n16; g++) {
+            const __mmask16 m = g + 1u == n16 ? last : (__mmask16)0xFFFF;
+            s[g] = _mm512_dpbusd_epi32(s[g], vv, _mm512_maskz_loadu_epi32(m, w + 64u * g));
+        }
+    }
+    for (g = 0; g < n16; g++) {
+        const __mmask16 m = g + 1u == n16 ? last : (__mmask16)0xFFFF;
+        int32_t *out = best + 16u * g;
+        _mm512_mask_storeu_epi32(out, m, first ? s[g] : _mm512_max_epi32(s[g], _mm512_maskz_loadu_epi32(m, out)));
+    }
+}
+
+/* ed_conv_chunk_fn; prep holds int8 quads (see above), n_off = 4 * quads. */
+static ED_TARGET_VNNI void ed_conv_chunk_vnni(const int16_t *prep, const uint16_t *off, uint32_t n_off,
+                                              uint32_t ch, const uint8_t *win, uint32_t c0, uint32_t ng,
+                                              int first, int32_t *best)
+{
+    const int8_t *p8 = (const int8_t *)(const void *)prep;
+    switch (ng) {
+    case 4:
+        ed_conv_groups_vnni(p8, off, n_off / 4u, ch, win, c0, 2u, (__mmask16)0xFFFF, first, best);
+        break;
+    case 3:
+        ed_conv_groups_vnni(p8, off, n_off / 4u, ch, win, c0, 2u, (__mmask16)0x00FF, first, best);
+        break;
+    case 2:
+        ed_conv_groups_vnni(p8, off, n_off / 4u, ch, win, c0, 1u, (__mmask16)0xFFFF, first, best);
+        break;
+    default:
+        ed_conv_groups_vnni(p8, off, n_off / 4u, ch, win, c0, 1u, (__mmask16)0x00FF, first, best);
+        break;
+    }
+}
+
+void ed_conv_sigmoid_u8_vnni(const ed_layer *layer, const uint8_t *x, int32_t *acc, uint8_t *h)
+{
+    const uint32_t ch = layer->channels, taps = layer->kernel * layer->kernel, quads = (taps + 3u) / 4u;
+    int16_t prep[ED_CONV_PREP_WORDS]; /* used as 2 * ED_CONV_PREP_WORDS int8 */
+    int8_t *p8 = (int8_t *)(void *)prep;
+    uint16_t off[ED_CONV_PREP_WORDS / 8u];
+    uint32_t q, c, t;
+    if (ch % 8u != 0u || (uint64_t)quads * ch * 4u > 2u * ED_CONV_PREP_WORDS ||
+        4u * quads > ED_CONV_PREP_WORDS / 8u) {
+        ed_conv_sigmoid_u8_avx2(layer, x, acc, h);
+        return;
+    }
+    ed_conv_offsets(layer->kernel, 4u * quads, off);
+    for (q = 0; q < quads; q++) {
+        for (c = 0; c < ch; c++) {
+            for (t = 0; t < 4u; t++) {
+                p8[((size_t)q * ch + c) * 4u + t] =
+                    4u * q + t < taps ? layer->weights[(size_t)(4u * q + t) * ch + c] : 0;
+            }
+        }
+    }
+    ed_conv_run(layer, ed_conv_chunk_vnni, ed_conv_finish_avx512, prep, off, 4u * quads, x, acc, h);
 }
 
 #else
