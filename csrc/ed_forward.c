@@ -74,7 +74,7 @@ void ed_sigmoid_u8(const ed_layer *layer, const int32_t *acc, uint8_t *h)
     uint32_t o;
     for (o = 0; o < layer->n_out; o++) {
         int64_t q = ed_requantize_step(acc[o], ed_rd_i32(layer->multiplier + 4u * o),
-                                  ed_rd_i32(layer->shift + 4u * o));
+                                       ed_rd_i32(layer->shift + 4u * o));
         h[o] = ed_sigmoid_lut_data[ed_sigmoid_index(q)];
     }
 }
@@ -227,7 +227,7 @@ void ed_logits_q16(const ed_layer *layer, const int32_t *acc, int32_t *logits)
     uint32_t o;
     for (o = 0; o < layer->n_out; o++) {
         logits[o] = ed_saturate_i32(ed_requantize_step(acc[o], ed_rd_i32(layer->multiplier + 4u * o),
-                                                  ed_rd_i32(layer->shift + 4u * o)));
+                                                       ed_rd_i32(layer->shift + 4u * o)));
     }
 }
 
@@ -265,7 +265,7 @@ void ed_finish_rows(const ed_layer *layer, const int32_t *acc, uint32_t r0, uint
     for (o = 0; o < nb; o++) {
         const uint32_t at = 4u * (r0 + o);
         const int64_t q = ed_requantize_step(acc[o] + ed_rd_i32(bias + at), ed_rd_i32(mult + at),
-                                        ed_rd_i32(shift + at));
+                                             ed_rd_i32(shift + at));
         if (h != NULL) {
             h[r0 + o] = ed_sigmoid_lut_data[ed_sigmoid_index(q)];
         } else {

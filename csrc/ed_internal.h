@@ -113,6 +113,8 @@ typedef void (*ed_conv_fn)(const ed_layer *layer, const uint8_t *x, int32_t *acc
 #define ED_CONV_GROUPS 4u
 typedef void (*ed_conv_chunk_fn)(const int16_t *prep, const uint16_t *off, uint32_t n_off, uint32_t ch,
                                  const uint8_t *win, uint32_t c0, uint32_t ng, int first, int32_t *best);
+/* ed_conv_run finishes blocks of nb = 8 * ng channels with `finish` (ed_conv_finish, or its
+ * AVX-512 form). */
 struct ed_conv_params_s;
 typedef void (*ed_conv_finish_fn)(const ed_layer *layer, const struct ed_conv_params_s *prm, uint32_t p,
                                   uint32_t c0, uint32_t nb, const int32_t *best, int32_t *acc, uint8_t *h);
@@ -145,7 +147,7 @@ void ed_conv_read_params(const ed_layer *layer, uint32_t c0, uint32_t nb, ed_con
 void ed_conv_finish(const ed_layer *layer, const ed_conv_params *prm, uint32_t p, uint32_t c0,
                     uint32_t nb, const int32_t *best, int32_t *acc, uint8_t *h);
 #ifdef ED_HAVE_X86
-/* The same, eight channels at a time in AVX-512 (with the vnni kernel). */
+/* The same, eight channels at a time in AVX-512 (with the vnni kernel); nb a multiple of 8. */
 void ed_conv_finish_avx512(const ed_layer *layer, const ed_conv_params *prm, uint32_t p, uint32_t c0,
                            uint32_t nb, const int32_t *best, int32_t *acc, uint8_t *h);
 #endif

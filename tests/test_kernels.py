@@ -190,9 +190,9 @@ def conv_blob(rng: np.random.Generator, conv: tuple[int, ...], extreme: int | No
 @pytest.mark.parametrize("conv", CONVS, ids=lambda c: "x".join(map(str, c)))
 def test_conv_forward_bit_exact(monkeypatch, kernel, conv):
     """Each kernel's convolution (the AVX2 form pairs taps through vpmaddwd, the VNNI form
-    takes them in quads through vpdpbusd) against the
-    reference: random models on random, empty, full and sparse images, and extreme weights
-    (-128 is outside the quantiser's range but exact) on all-255 images."""
+    takes them in quads through vpdpbusd) against the reference: random models on random,
+    empty, full and sparse images, and extreme weights (-128 is outside the quantiser's range
+    but exact) on all-255 images."""
     rng = np.random.default_rng(sum(conv))
     x = rng.integers(0, 256, (9, 784), dtype=np.uint8)
     x[0], x[1] = 0, 255

@@ -301,9 +301,9 @@ ED_TARGET_VNNI void ed_matmat_s8_vnni(const int8_t *w, const uint8_t *x, size_t 
  *   q = (int64(acc + bias) * multiplier + 2^(shift-1)) >> shift   (vpmuldq, vpsllvq, vpsravq:
  *   the arithmetic shift is the floor division), then the sigmoid index clamp(q + 512, 0, 1023)
  *   and a table lookup, or the int32 saturation (vpmovsqd) for logits. x86 is little-endian,
- *   so the blob's int32 arrays load directly (unaligned loads). */
-/* q = (int64(v) * multiplier + 2^(shift-1)) >> shift for eight int32 lanes v, with the eight
- * int32 multipliers and shifts at mult and shift (unaligned). */
+ *   so the blob's int32 arrays load directly (unaligned loads).
+ * ed_requantize8_avx512: q for eight int32 lanes v (bias added), the eight int32 multipliers
+ * and shifts at mult and shift. */
 static inline __attribute__((always_inline)) ED_TARGET_VNNI __m512i
 ed_requantize8_avx512(__m256i v, const void *mult, const void *shift)
 {
@@ -352,8 +352,9 @@ ED_TARGET_VNNI void ed_finish_rows_avx512(const ed_layer *layer, const int32_t *
     }
 }
 
-/* ed_conv_finish in AVX-512, eight channels at a time: the steps of ed_finish_rows_avx512 on
- * the block's parameters (prm), the outputs at h[p * channels + c0 ..]. */
+/* ed_conv_finish in AVX-512, eight channels at a time (nb is a multiple of 8, as ed_conv_run's
+ * blocks are): the steps of ed_finish_rows_avx512 on the block's parameters (prm), the outputs
+ * at h[p * channels + c0 ..]. */
 ED_TARGET_VNNI void ed_conv_finish_avx512(const ed_layer *layer, const ed_conv_params *prm, uint32_t p,
                                           uint32_t c0, uint32_t nb, const int32_t *best, int32_t *acc,
                                           uint8_t *h)
@@ -361,7 +362,7 @@ ED_TARGET_VNNI void ed_conv_finish_avx512(const ed_layer *layer, const ed_conv_p
     const uint8_t *lut = ed_sigmoid_lut();
     const size_t at = (size_t)p * layer->channels + c0;
     uint32_t c;
-    for (c = 0; c + 8u <= nb; c += 8u) {
+    for (c = 0; c < nb; c += 8u) {
         /* |best + bias| < 2^31 (ed_conv_finish) */
         const __m256i v = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(best + c)),
                                            _mm256_loadu_si256((const __m256i *)(const void *)(prm->bias + c)));
@@ -369,16 +370,6 @@ ED_TARGET_VNNI void ed_conv_finish_avx512(const ed_layer *layer, const ed_conv_p
             _mm256_storeu_si256((__m256i *)(void *)(acc + at + c), v);
         }
         ed_sigmoid8_avx512(ed_requantize8_avx512(v, prm->mult + c, prm->shift + c), lut, h + at + c);
-    }
-    if (c < nb) {
-        ed_conv_params rest;
-        uint32_t r;
-        for (r = 0; c + r < nb; r++) {
-            rest.bias[r] = prm->bias[c + r];
-            rest.mult[r] = prm->mult[c + r];
-            rest.shift[r] = prm->shift[c + r];
-        }
-        ed_conv_finish(layer, &rest, p, c0 + c, nb - c, best + c, acc, h);
     }
 }
 
@@ -471,11 +462,10 @@ ed_conv_groups_vnni(const int8_t *prep, const uint16_t *off, uint32_t quads, uin
         s[g] = _mm512_setzero_si512();
     }
     for (q = 0; q < quads; q++) {
-        const uint8_t *o = win;
-        const __m512i vv = _mm512_set1_epi32((int32_t)((uint32_t)o[off[4u * q]] |
-                                                       ((uint32_t)o[off[4u * q + 1u]] << 8) |
-                                                       ((uint32_t)o[off[4u * q + 2u]] << 16) |
-                                                       ((uint32_t)o[off[4u * q + 3u]] << 24)));
+        const __m512i vv = _mm512_set1_epi32((int32_t)((uint32_t)win[off[4u * q]] |
+                                                       ((uint32_t)win[off[4u * q + 1u]] << 8) |
+                                                       ((uint32_t)win[off[4u * q + 2u]] << 16) |
+                                                       ((uint32_t)win[off[4u * q + 3u]] << 24)));
         const int8_t *w = prep + ((size_t)q * ch + c0) * 4u;
         for (g = 0; g < n16; g++) {
             const __mmask16 m = g + 1u == n16 ? last : (__mmask16)0xFFFF;

@@ -50,11 +50,12 @@ def normalize(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """
     if mask.ndim != 2 or mask.shape != ink.shape:
         return np.zeros((FIELD, FIELD), np.uint8)
-    x0, y0, w, h = cv2.boundingRect(np.ascontiguousarray(mask, np.uint8))
+    mask = np.ascontiguousarray(mask, np.uint8)
+    x0, y0, w, h = cv2.boundingRect(mask)
     if w == 0 or h == 0:
         return np.zeros((FIELD, FIELD), np.uint8)
     y1, x1 = y0 + h, x0 + w
-    m = np.ascontiguousarray(mask[y0:y1, x0:x1], np.uint8)
+    m = np.ascontiguousarray(mask[y0:y1, x0:x1])
     # Keep the grey rim just outside the mask (anti-aliasing), nothing of other glyphs.
     mp = cv2.copyMakeBorder(m, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
     near = cv2.dilate(mp, _K3)
