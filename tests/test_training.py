@@ -166,6 +166,19 @@ def test_config_files_load_and_reject_unknown_settings(tmp_path):
             train.load_config(str(bad))
 
 
+def test_config_the_model_file_cannot_hold_is_refused_before_training(tmp_path):
+    # 32 kernels at stride 2 make 12 x 12 x 32 = 4,608 units: the trainer once ran such a
+    # network for an hour and only export refused it
+    bad = tmp_path / "wide.toml"
+    for model in ("conv = [32, 5, 2]", "hidden = [5000]", "hidden = [10, 10, 10, 10, 10, 10, 10, 10]"):
+        bad.write_text(f"[model]\n{model}\n")
+        with pytest.raises(ValueError, match="model file holds at most"):
+            train.load_config(str(bad))
+    for model in ("conv = [28, 5, 2]", "hidden = [4096]", "hidden = [10, 10, 10, 10, 10, 10, 10]"):
+        bad.write_text(f"[model]\n{model}\n")
+        train.load_config(str(bad))
+
+
 def test_export_round_trip_through_the_c_core(tmp_path, small_data, mnist_dir):
     res = train.train(tiny(tmp_path, epochs=2), data=small_data, log=quiet)
     path, header = str(tmp_path / "m.edm"), str(tmp_path / "m.h")

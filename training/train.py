@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import tomllib
 
+from edgedigits.modelfile import MAX_LAYERS, MAX_WIDTH
 from edgedigits.modelfile import _atomic_write as atomic_write
 from edgedigits.transforms import deskew
 
@@ -156,7 +157,13 @@ def load_config(path: str, overrides: dict | None = None) -> TrainConfig:
     if cfg.conv and len(cfg.conv) not in (3, 4):
         raise ValueError(f"{path}: conv must be [channels, kernel, stride] or [channels, kernel, stride, pool], "
                          f"got {list(cfg.conv)}")
-    cfg.conv_layer  # validates the numbers
+    conv = cfg.conv_layer  # validates the numbers
+    # what the model file (and the C core) can hold, checked before training rather than at export
+    widths = (*((conv.n_out,) if conv else ()), *cfg.hidden)
+    if any(not 1 <= w <= MAX_WIDTH for w in widths) or len(widths) + 1 > MAX_LAYERS:
+        raise ValueError(f"{path}: the model file holds at most {MAX_LAYERS} layers of 1..{MAX_WIDTH} "
+                         f"units each; this network's hidden layers have {list(widths)}"
+                         + (f" (the convolution: {conv.n_out} units)" if conv else ""))
     if cfg.schedule not in ("cosine", "exponential", "constant"):
         raise ValueError(f"{path}: schedule must be cosine, exponential or constant, got {cfg.schedule!r}")
     return cfg
