@@ -41,8 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import tomllib
 
-from edgedigits.modelfile import MAX_LAYERS, MAX_WIDTH
-from edgedigits.modelfile import _atomic_write as atomic_write
+from edgedigits.modelfile import MAX_LAYERS, MAX_WIDTH, _atomic_write as atomic_write
 from edgedigits.transforms import deskew
 
 from . import augment as aug

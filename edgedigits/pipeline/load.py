@@ -172,5 +172,6 @@ def percentiles_u8(image: np.ndarray, qs) -> tuple[float, ...]:
         i = int(np.floor(pos))
         a, b = np.searchsorted(cum, [i, min(i + 1, n - 1)], side="right")
         t = pos - i
+        # the two-sided form of numpy's linear interpolation, so the floats are equal too
         out.append(float(a + (b - a) * t) if t < 0.5 else float(b - (b - a) * (1 - t)))
     return tuple(out)
