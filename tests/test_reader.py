@@ -255,6 +255,19 @@ def test_line_broken_by_a_tilt_is_joined():
         lines.JOIN_MAX_GAP = saved
 
 
+
+def test_line_gap_bridged_by_a_small_mark_is_joined():
+    # three 30x50 marks, 130 px of paper to the next three (more than JOIN_MAX_GAP heights),
+    # but a broken 5's small piece 85 px after the first three: it starts the second line, and
+    # the ink gap (85 px) joins the two (validation photo seed 555 #316 lost "5262" this way)
+    st = [[0, 0, 500, 300, 0]] + [[50 + 35 * i, 40, 30, 50, 900] for i in range(3)]
+    st += [[280 + 35 * i, 40, 30, 50, 900] for i in range(3)]
+    found = lines.find_lines(np.array(st), (300, 500))
+    assert [len(ln.members) for ln in found] == [3, 3]  # without the piece: two lines
+    st.append([235, 60, 20, 20, 150])
+    found = lines.find_lines(np.array(st), (300, 500))
+    assert sorted(found[0].members) == list(range(1, 8))
+
 # ---- stage 4: segment ----------------------------------------------------------------------
 
 def test_touching_digits_are_split(pick):

@@ -36,7 +36,8 @@ BAND_GROW = 0.25
 # Members at least this fraction of the line's median height count as digit-sized.
 DIGIT_SIZED = 0.6
 # A tilted line breaks where neighbours overlap too little vertically; two lines are joined
-# when the second starts at most JOIN_MAX_GAP heights after the first ends, their heights differ
+# when the second starts at most JOIN_MAX_GAP heights after the first ends (their ink, small
+# marks included: a dash or a broken 5's pieces bridge a wide gap), their heights differ
 # by at most JOIN_H_RATIO, and the first's slope (its members' centres, at most JOIN_MAX_SLOPE)
 # carried to the second's first mark misses its centre by at most JOIN_MAX_DY heights.
 JOIN_MAX_GAP = 2.0
@@ -169,7 +170,9 @@ def _join_tilted(lines: list[Line], x, y, w, h, labels) -> list[Line]:
                 ra, lb = ia[-1], ib[0]  # A's last digit-sized mark, B's first
                 H = max(A.height, B.height)
                 gap = x[lb] - (x[ra] + w[ra])
-                if not (-0.2 * H <= gap <= JOIN_MAX_GAP * H) or cx[lb] <= cx[ra]:
+                # The ink gap: small marks of either line (a dash, a broken 5's pieces) bridge it.
+                ink_gap = min(gap, B.box[0] - (A.box[0] + A.box[2]))
+                if not (-0.2 * H <= gap and ink_gap <= JOIN_MAX_GAP * H) or cx[lb] <= cx[ra]:
                     continue
                 dx = cx[lb] - cx[ra]
                 miss = min(abs(cy[ra] + sa * dx - cy[lb]), abs(cy[lb] - sb * dx - cy[ra]))
