@@ -55,6 +55,7 @@ NOISE_SPECK_AREA = 20
 NOISE_SPECK_SHARE = 0.6
 # A line touching the image border (within this many detection px) may be cut off.
 EDGE_MARGIN = 2
+EDGE_REASONS = (REASON_CUT_LEFT, REASON_CUT_RIGHT, REASON_CUT_TOP, REASON_CUT_BOTTOM)
 # Gaps wider than this x line height separate groups of digits.
 GROUP_GAP = 0.55
 # Texture or noise (a patterned surface, a defocused page) is not a number: such a line is
@@ -260,13 +261,19 @@ def read_number(image, *, model=None) -> Reading:
     if page is None or not page.lines:
         return Reading.empty(reason or REASON_NO_WRITING)
     model = model if model is not None else default_model()
-    first = None
+    first = fragment = None
     best = page.lines[0].score
     for line in page.lines[:3]:  # the most prominent line with digits in it
         if line.score < MIN_LINE_SCORE * best:
             break  # not a stray mark far less prominent than the writing that was refused
         r = _read_line(page, line, model)
-        if r.digits:
+        if r.digits and r.reason in EDGE_REASONS and len(r.digits) < PLAUSIBLE_MIN_DIGITS:
+            # A mark or two cut off at the edge (a shadow's edge, the table at a corner of the
+            # photo): a whole number further down the list is the one to read.
+            fragment = fragment or r
+            continue
+        if r.digits and (fragment is None or (r.reason is None
+                                              and len(r.digits) >= PLAUSIBLE_MIN_DIGITS)):
             return r
         first = first or r
-    return first
+    return fragment or first

@@ -16,7 +16,7 @@ from edgedigits import Reading, read_number, read_numbers
 from edgedigits.pipeline import binarize, lines, load, normalize
 from edgedigits.pipeline.load import ImageError
 from edgedigits.reading import (
-    REASON_CUT_RIGHT, REASON_NO_WRITING, REASON_TOO_DARK, REASONS, UNCERTAIN_BELOW,
+    REASON_CUT_LEFT, REASON_CUT_RIGHT, REASON_NO_WRITING, REASON_TOO_DARK, REASONS, UNCERTAIN_BELOW,
 )
 
 import reader_drawing as rd
@@ -658,6 +658,24 @@ def test_number_cut_off_at_the_edge(pick):
     assert r.reason == REASON_CUT_RIGHT
     assert read_number(img).reason is None
 
+
+
+def test_whole_number_beats_a_mark_cut_off_at_the_edge(pick):
+    # a dark band at the photo's left edge, into its corner (a shadow's edge, the table beyond
+    # the page), is more prominent than the number and reads as a digit "cut off at the left
+    # edge"; the number read whole is the answer (validation photo, hard seed 778 #156)
+    alpha, _ = rd.draw_line([pick(k)[0] for k in (2, 4, 6, 8, 3)], height=50, gap=0.3)
+    page = np.zeros((480, 640), np.float32)
+    page[200:200 + alpha.shape[0], 250:250 + alpha.shape[1]] = alpha
+    page[300:, :40] = 1.0
+    img = rd.on_paper(page)
+    assert [r.reason for r in read_numbers(img)] == [None, REASON_CUT_LEFT]
+    r = read_number(img)
+    assert r.digits == read_numbers(img)[0].digits and len(r.digits) == 5
+    assert r.reason is None
+    # with the number gone, the cut-off mark is still read, and said to be cut off
+    page[200:200 + alpha.shape[0], 250:250 + alpha.shape[1]] = 0
+    assert read_number(rd.on_paper(page)).reason == REASON_CUT_LEFT
 
 # ---- end to end ----------------------------------------------------------------------------
 
