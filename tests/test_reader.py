@@ -382,7 +382,11 @@ def test_a_sure_bracket_takes_a_less_clear_partner():
     assert _partner_brackets(["(", d, d], ["", ")", ""]) == ["(", d, d]
     assert _partner_brackets(["(", d, d, ")"], ["", "", ")", ""]) == ["(", d, d, ")"]
     assert _partner_brackets(["(", d, d, ")"], ["", "(", "", ""]) == ["(", d, d, ")"]
-    assert _partner_brackets([d, d, d], ["(", "", ")"]) == [d, d, d]  # no sure bracket at all
+    # no sure bracket: two leaning marks pair up around one to PAREN_PAIR_MAX_INSIDE digits
+    assert _partner_brackets([d, d, d], ["(", "", ")"]) == ["(", d, ")"]
+    assert _partner_brackets([d, d], ["(", ")"]) == [d, d]  # nothing between
+    assert _partner_brackets([d] * 8, ["("] + [""] * 6 + [")"]) == [d] * 8  # six between
+    assert _partner_brackets([d, d, d], [")", "", "("]) == [d, d, d]  # facing outwards
 
 
 def test_fragments_and_specks_are_not_digits():
@@ -676,6 +680,43 @@ def test_whole_number_beats_a_mark_cut_off_at_the_edge(pick):
     # with the number gone, the cut-off mark is still read, and said to be cut off
     page[200:200 + alpha.shape[0], 250:250 + alpha.shape[1]] = 0
     assert read_number(rd.on_paper(page)).reason == REASON_CUT_LEFT
+
+
+def _line_with_wide_brackets(items, fx: float, pen: float) -> np.ndarray:
+    """items drawn left to right, the brackets stretched fx times as wide (a felt pen's)."""
+    rng = np.random.default_rng(0)
+    alphas = []
+    for it in items:
+        a = rd.glyph(it, 60, pen, rng)
+        alphas.append(cv2.resize(a, None, fx=fx, fy=1.0) if isinstance(it, str) else a)
+    hmax = max(a.shape[0] for a in alphas)
+    canvas = np.zeros((hmax + 80, sum(a.shape[1] + 18 for a in alphas) + 80), np.float32)
+    x = 40
+    for a in alphas:
+        y = 40 + (hmax - a.shape[0]) // 2
+        canvas[y:y + a.shape[0], x:x + a.shape[1]] = a
+        x += a.shape[1] + 18
+    return rd.on_paper(canvas)
+
+
+@pytest.mark.parametrize("fx, pen", [(1.4, 1.5), (1.6, 1.0), (1.6, 1.25)])
+def test_two_leaning_marks_around_digits_are_brackets(pick, fx, pen):
+    # brackets too wide to be sure alone (validation hard photos 778 #92, 556 #80 read them
+    # as 1s): leaning "(" and ")" with a few digits between are a pair
+    from edgedigits.pipeline import segment
+    d = [pick(k)[0] for k in (4, 7, 5, 8)]
+    img = _line_with_wide_brackets(["(", d[0], d[1], d[2], ")", d[2], d[3], d[3]], fx, pen)
+    r = read_number(img)
+    assert r.digits == "475588" and r.groups == ("475", "588")
+    saved = segment.PAREN_PAIR_MAX_INSIDE
+    try:
+        segment.PAREN_PAIR_MAX_INSIDE = 0  # no pairing: each is read as a digit
+        assert len(read_number(img).digits) == 8
+    finally:
+        segment.PAREN_PAIR_MAX_INSIDE = saved
+    # a lone leaning mark is a digit (a curved 1)
+    alone = _line_with_wide_brackets(["(", d[0], d[1], d[2], d[2], d[3], d[3]], fx, pen)
+    assert len(read_number(alone).digits) == 7
 
 # ---- end to end ----------------------------------------------------------------------------
 

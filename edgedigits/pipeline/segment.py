@@ -21,7 +21,9 @@
    7's bar or a 9's tail, SHORT_ONE_*); it replaces the whole glyph when it scores better.
    Broken digits the merge rules miss: two neighbouring marks close enough to be one digit
    (JOIN_*) are also classified as one, which replaces them when it scores better.
-   A mark whose shape says bracket is a digit when it has no partner ("(" ... ")") on the line.
+   A mark whose shape says bracket is a digit when it has no partner ("(" ... ")") on the line;
+   two marks curved like brackets by looser thresholds, "(" and ")" around a few digits, are a
+   pair even when neither is sure alone (a felt pen's wide brackets).
 5. Low-confidence marks that are also small, and slivers narrower than SLIVER_MAX_W x H that
    do not read as a 1, are rejected as not digits.
 """
@@ -98,6 +100,7 @@ PAREN_SURE_MIN_H = 0.95     # ... but a small curved mark is a digit (a 6 with a
 # bracket of a sure one when it would close it (a ")" after an open "(") or open it.
 PAREN_PARTNER_MIN_H = 0.95
 PAREN_PARTNER_MAX_W = 0.7
+PAREN_PAIR_MAX_INSIDE = 5    # two such marks with 1-5 digits between are a pair
 BRACKET_VETO_P = 0.9        # a bracket-shaped mark read as a digit other than these with at
 BRACKET_LOOKALIKES = (1, 7)  # least this probability is that digit (a thin 3, an open 6)
 # Plus sign: both sides within these x H, at most this fraction of its ink in the corners.
@@ -298,7 +301,8 @@ def _bracket_lean(m: np.ndarray, H: float) -> str:
 def _partner_brackets(kinds: list[str], leans: list[str]) -> list[str]:
     """Kinds with the bracket-leaning digits that complete a sure bracket made brackets: a ")"
     closing a "(" still open before it (no sure ")" of its own after), a "(" opening a ")"
-    that follows it (no "(" open before it, none between)."""
+    that follows it (no "(" open before it, none between); then a leaning "(" and a leaning ")"
+    with 1 to PAREN_PAIR_MAX_INSIDE digits and nothing else between them."""
     out = list(kinds)
     for i, lean in enumerate(leans):
         if out[i] != "digit" or not lean:
@@ -315,6 +319,18 @@ def _partner_brackets(kinds: list[str], leans: list[str]) -> list[str]:
             opened = before.count("(") > before.count(")")
             if nxt == ")" and not opened and after[0] != ")":
                 out[i] = "("
+    # Two leaning marks that enclose a few digits between them, "(" then ")", are a pair of
+    # brackets too thick or wide to be sure alone (a felt pen's).
+    for i, lean in enumerate(leans):
+        if out[i] != "digit" or lean != "(":
+            continue
+        for j in range(i + 2, min(len(out), i + 2 + PAREN_PAIR_MAX_INSIDE)):
+            if out[j] in "()" or (leans[j] == "(" and out[j] == "digit"):
+                break
+            if out[j] == "digit" and leans[j] == ")":
+                if all(k == "digit" for k in out[i + 1:j]):
+                    out[i], out[j] = "(", ")"
+                break
     return out
 
 
@@ -664,9 +680,9 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
     masks = [np.isin(labels[gy0:gy1, gx0:gx1], labs).astype(np.uint8)
              for labs, gx0, gy0, gx1, gy1 in groups]
     kinds = [_shape_kind(gm, H) for gm in masks]
-    if "(" in kinds or ")" in kinds:
-        kinds = _partner_brackets(kinds, [_bracket_lean(gm, H) if k == "digit" else ""
-                                          for gm, k in zip(masks, kinds)])
+    leans = [_bracket_lean(gm, H) if k == "digit" else "" for gm, k in zip(masks, kinds)]
+    if "(" in kinds or ")" in kinds or ("(" in leans and ")" in leans):
+        kinds = _partner_brackets(kinds, leans)
     for (labs, gx0, gy0, gx1, gy1), gm, kind in zip(groups, masks, kinds):
         gi = ink[gy0:gy1, gx0:gx1]
         box = (int(gx0), int(gy0), int(gx1 - gx0), int(gy1 - gy0))
