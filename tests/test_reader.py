@@ -760,6 +760,15 @@ def test_cut_patches_labels_match_the_photo(model, mnist_train):
         assert str(label) in photo.digits
 
 
+
+def test_bracket_cut_off_a_digit_and_closing_nothing_is_a_digit(mnist_train):
+    # validation photo 121 of seed 777 ("8480/012776", MNIST validation digits): the 7 touching
+    # the 2 before it was cut off as a ")" by the split, and dropped although no "(" was open
+    import synth_photos
+    photo = list(synth_photos.make_photos(122, seed=777, split="valid"))[-1]
+    assert photo.digits == "8480012776"
+    assert read_number(photo.jpeg).digits == photo.digits
+
 @pytest.mark.parametrize("shape", [(960, 1280), (100, 150)])
 def test_pure_noise_reads_nothing(shape):
     rng = np.random.default_rng(0)

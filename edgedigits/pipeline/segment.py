@@ -505,7 +505,9 @@ def _split_option(gm: np.ndarray, gi: np.ndarray, gx0: int, gy0: int, gy1: int, 
             pk = _shape_kind(pm[sl], H)
             if pk in "-." and py0 + py1 < 2 * SPLIT_SEP_MIN_Y * (gy1 - gy0):
                 continue  # a flat piece at the top is a digit's bar (a 5's), no dash
-            if pk == "digit":
+            if pk in ("digit", "(", ")"):
+                # a bracket piece is classified too: if it finds no partner on the line it is a
+                # digit drawn round after all (segment_line pairs brackets over the pieces)
                 pieces.append((i, j, pb, len(patches), pk))
                 patches.append(normalize(gi[sl], pm[sl]))
             else:
@@ -543,7 +545,7 @@ def _best_split(option, best_lp: np.ndarray, logp: np.ndarray, patches: list, H:
         if not np.isfinite(best[i]):
             continue
         sc = -SPLIT_PENALTY - cost[j]
-        if k >= 0:
+        if k >= 0 and kind == "digit":
             sc += best_lp[k] + _aspect_prior(logp[k], patches[k])
             sc -= SHORT_PIECE_PENALTY if pb[3] < SPLIT_MIN_PIECE_H * H else 0.0
             sc -= SHORT_ONE_PENALTY if pb[3] < SHORT_ONE_H * H and logp[k].argmax() == 1 else 0.0
@@ -737,24 +739,25 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
         scores.append(score)
     glyphs, chosen = _apply_joins(joins, glyphs, chosen, scores, best_lp, logp, patches, H)
     # Brackets pair up over the marks as cut: a ")" split off the digit it touches still
-    # closes the "(" before it.
-    flat = [(gi_, kind) for gi_, pieces in enumerate(chosen) for _, _, kind in pieces]
-    paired = {flat[i][0] for i in _paired_brackets([kind for _, kind in flat])}
+    # closes the "(" before it, and one that closes nothing is a digit (the 7 of a "27").
+    paired = _paired_brackets([kind for pieces in chosen for _, _, kind in pieces])
     out: list[Glyph] = []
-    for gi_, (g, pieces) in enumerate(zip(glyphs, chosen)):
-        if g.kind in "()":
-            j = pieces[0][1]
-            k = int(logp[j].argmax())
-            if gi_ not in paired or (k not in BRACKET_LOOKALIKES
-                                     and best_lp[j] >= np.log(BRACKET_VETO_P)):
-                out.append(Glyph(g.box, "digit", logp[j], patches[j]))
-            else:
-                out.append(g)
-            continue
-        if g.kind != "digit":
+    n_piece = 0
+    for g, pieces in zip(glyphs, chosen):
+        if g.kind != "digit" and g.kind not in "()":
             out.append(g)
+            n_piece += len(pieces)
             continue
         for pb, j, kind in pieces:
+            n_piece += 1
+            if kind in "()":
+                k = int(logp[j].argmax())
+                if n_piece - 1 not in paired or (k not in BRACKET_LOOKALIKES
+                                                 and best_lp[j] >= np.log(BRACKET_VETO_P)):
+                    out.append(Glyph(pb, "digit", logp[j], patches[j]))
+                else:
+                    out.append(Glyph(pb, kind))
+                continue
             if j < 0:
                 out.append(Glyph(pb, kind))
                 continue
