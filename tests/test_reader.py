@@ -268,6 +268,18 @@ def test_line_gap_bridged_by_a_small_mark_is_joined():
     found = lines.find_lines(np.array(st), (300, 500))
     assert sorted(found[0].members) == list(range(1, 8))
 
+
+def test_line_whose_groups_step_down_is_joined():
+    # "384-587-524" with the first group written level and the rest sloping down from 0.6
+    # heights lower (too little vertical overlap to link): the second group's slope carried
+    # back misses the first's last mark by 0.36 H, joined as JOIN_MAX_DY = 0.5 allows
+    # (validation photo, hard seed 445 #119, had lost "384"); 0.56 H is another line
+    def marks(y_second):
+        st = [[0, 0, 600, 300, 0]] + [[50 + 40 * i, 40, 30, 50, 900] for i in range(3)]
+        return np.array(st + [[210 + 40 * i, y_second + 6 * i, 30, 50, 900] for i in range(3)])
+    assert sorted(lines.find_lines(marks(70), (300, 600))[0].members) == list(range(1, 7))
+    assert len(lines.find_lines(marks(80), (300, 600))[0].members) == 3
+
 # ---- stage 4: segment ----------------------------------------------------------------------
 
 def test_touching_digits_are_split(pick):

@@ -43,7 +43,7 @@ DIGIT_SIZED = 0.6
 JOIN_MAX_GAP = 2.0
 JOIN_H_RATIO = 1.6
 JOIN_MAX_SLOPE = 0.5
-JOIN_MAX_DY = 0.3
+JOIN_MAX_DY = 0.5
 
 
 @dataclass(frozen=True)
