@@ -29,8 +29,8 @@ import numpy as np
 from . import phone, speech
 from .reading import (
     REASON_CUT_BOTTOM, REASON_CUT_LEFT, REASON_CUT_RIGHT, REASON_CUT_TOP, REASON_NO_WRITING,
-    REASON_TOO_BLURRY, REASON_TOO_BRIGHT, REASON_TOO_DARK, REASON_TOO_SMALL, UNCERTAIN_BELOW,
-    Reading,
+    REASON_TOO_BLURRY, REASON_TOO_BRIGHT, REASON_TOO_DARK, REASON_TOO_SMALL, REASONS_CUT_OFF,
+    UNCERTAIN_BELOW, Reading,
 )
 
 # --- frame quality, measured on the frame scaled to WORK_WIDTH pixels wide ---
@@ -179,7 +179,7 @@ def reading_problem(reading: Reading, frame_shape: tuple[int, ...]) -> str | Non
     return None
 
 
-VOTE_BLOCKING = (REASON_CUT_LEFT, REASON_CUT_RIGHT, REASON_CUT_TOP, REASON_CUT_BOTTOM)
+VOTE_BLOCKING = REASONS_CUT_OFF
 
 
 class DigitVoter:

@@ -22,7 +22,7 @@ from .pipeline.segment import Glyph, segment_line
 from .reading import (
     REASON_CUT_BOTTOM, REASON_CUT_LEFT, REASON_CUT_RIGHT, REASON_CUT_TOP, REASON_NO_DIGITS,
     REASON_NO_WRITING, REASON_TOO_BLURRY, REASON_TOO_BRIGHT, REASON_TOO_DARK, REASON_TOO_SMALL,
-    UNCERTAIN_BELOW, Reading,
+    REASONS_CUT_OFF, UNCERTAIN_BELOW, Reading,
 )
 
 __all__ = ["read_number", "read_numbers", "ImageError"]
@@ -55,7 +55,6 @@ NOISE_SPECK_AREA = 20
 NOISE_SPECK_SHARE = 0.6
 # A line touching the image border (within this many detection px) may be cut off.
 EDGE_MARGIN = 2
-EDGE_REASONS = (REASON_CUT_LEFT, REASON_CUT_RIGHT, REASON_CUT_TOP, REASON_CUT_BOTTOM)
 # Gaps wider than this x line height separate groups of digits.
 GROUP_GAP = 0.55
 # Texture or noise (a patterned surface, a defocused page) is not a number: such a line is
@@ -267,7 +266,7 @@ def read_number(image, *, model=None) -> Reading:
         if line.score < MIN_LINE_SCORE * best:
             break  # not a stray mark far less prominent than the writing that was refused
         r = _read_line(page, line, model)
-        if r.digits and r.reason in EDGE_REASONS and len(r.digits) < PLAUSIBLE_MIN_DIGITS:
+        if r.digits and r.reason in REASONS_CUT_OFF and len(r.digits) < PLAUSIBLE_MIN_DIGITS:
             # A mark or two cut off at the edge (a shadow's edge, the table at a corner of the
             # photo): a whole number further down the list is the one to read.
             fragment = fragment or r

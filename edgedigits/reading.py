@@ -19,6 +19,8 @@ REASON_CUT_RIGHT = "number cut off at the right edge"
 REASON_CUT_TOP = "number cut off at the top edge"
 REASON_CUT_BOTTOM = "number cut off at the bottom edge"
 REASON_NO_DIGITS = "marks found but no digits recognised"
+# The number touches an edge of the photo: what was read is partial.
+REASONS_CUT_OFF = (REASON_CUT_LEFT, REASON_CUT_RIGHT, REASON_CUT_TOP, REASON_CUT_BOTTOM)
 
 REASONS = (
     REASON_NO_WRITING, REASON_TOO_DARK, REASON_TOO_BRIGHT, REASON_TOO_BLURRY, REASON_TOO_SMALL,

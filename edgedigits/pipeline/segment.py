@@ -742,18 +742,17 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
     # closes the "(" before it, and one that closes nothing is a digit (the 7 of a "27").
     paired = _paired_brackets([kind for pieces in chosen for _, _, kind in pieces])
     out: list[Glyph] = []
-    n_piece = 0
+    end = 0  # pieces along the line so far (a glyph's pieces: start..end)
     for g, pieces in zip(glyphs, chosen):
+        start, end = end, end + len(pieces)
         if g.kind != "digit" and g.kind not in "()":
             out.append(g)
-            n_piece += len(pieces)
             continue
-        for pb, j, kind in pieces:
-            n_piece += 1
+        for n_piece, (pb, j, kind) in enumerate(pieces, start):
             if kind in "()":
                 k = int(logp[j].argmax())
-                if n_piece - 1 not in paired or (k not in BRACKET_LOOKALIKES
-                                                 and best_lp[j] >= np.log(BRACKET_VETO_P)):
+                if n_piece not in paired or (k not in BRACKET_LOOKALIKES
+                                             and best_lp[j] >= np.log(BRACKET_VETO_P)):
                     out.append(Glyph(pb, "digit", logp[j], patches[j]))
                 else:
                     out.append(Glyph(pb, kind))
