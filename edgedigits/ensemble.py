@@ -12,6 +12,7 @@ import os
 
 import numpy as np
 
+from .classes import digit_log_proba
 from .model import Model, as_images, load_model
 
 # The shipped members, by load_model() name: the first is the default model (and the C header).
@@ -48,17 +49,23 @@ class Ensemble:
     def __repr__(self) -> str:
         return f"<edgedigits.Ensemble of {len(self.members)}: {', '.join(map(repr, self.members))}>"
 
-    def predict_log_proba(self, X) -> np.ndarray:
-        """Log-probabilities (N, n_classes), float64: the members' mean, renormalised."""
+    def predict_class_log_proba(self, X) -> np.ndarray:
+        """Log-probabilities over all the members' classes (N, n_classes), float64: the
+        members' mean, renormalised."""
         x = as_images(X)
-        return mean_log_proba([m.predict_log_proba(x) for m in self.members])
+        return mean_log_proba([m.predict_class_log_proba(x) for m in self.members])
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """Log-probabilities of the ten digits (N, 10), float64 (classes.digit_log_proba of
+        predict_class_log_proba)."""
+        return digit_log_proba(self.predict_class_log_proba(X))
 
     def predict_digits(self, X) -> np.ndarray:
-        """Most likely class per image, (N,) int64."""
+        """Most likely digit per image, (N,) int64."""
         return self.predict_log_proba(X).argmax(axis=1).astype(np.int64)
 
     def predict_digit(self, x) -> int:
-        """Most likely class of one image."""
+        """Most likely digit of one image."""
         return int(self.predict_log_proba(as_images(x, single=True))[0].argmax())
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._core import ffi, lib
+from .classes import digit_log_proba, has_character_classes
 from .modelfile import MAX_FILE_BYTES, ModelFormatError
 from .transforms import INPUT_TRANSFORMS
 
@@ -171,17 +172,28 @@ class Model:
             _check_status(status, "forward pass failed")
         return pred, logp
 
-    def predict_log_proba(self, X, *, transformed: bool = False) -> np.ndarray:
-        """Log-probabilities (N, n_classes), float64, for one image or a batch.
-        transformed=True: X has had the model's input transform already (see prepare)."""
+    def predict_class_log_proba(self, X, *, transformed: bool = False) -> np.ndarray:
+        """Log-probabilities over all the model's classes (N, n_classes), float64, for one image
+        or a batch (edgedigits/classes.py names them). transformed=True: X has had the model's
+        input transform already (see prepare)."""
         return self._run(as_images(X), True, transformed)[1].astype(np.float64)
 
+    def predict_log_proba(self, X, *, transformed: bool = False) -> np.ndarray:
+        """Log-probabilities of the digits (N, 10), float64: a model with separator and
+        not-a-character classes has their probability spread evenly over the digits
+        (classes.digit_log_proba); a model of any other size gives its n_classes columns."""
+        return digit_log_proba(self.predict_class_log_proba(X, transformed=transformed))
+
     def predict_digits(self, X) -> np.ndarray:
-        """Most likely class per image, (N,) int64."""
+        """Most likely digit (class, for a model of another size) per image, (N,) int64."""
+        if has_character_classes(self.n_classes):
+            return self.predict_log_proba(X).argmax(axis=1).astype(np.int64)
         return self._run(as_images(X), False)[0].astype(np.int64)
 
     def predict_digit(self, x) -> int:
-        """Most likely class of one image."""
+        """Most likely digit of one image."""
+        if has_character_classes(self.n_classes):
+            return int(self.predict_log_proba(as_images(x, single=True))[0].argmax())
         # Fast path for what a camera pipeline passes (a contiguous uint8 28x28 patch): the
         # Python overhead is a few microseconds, comparable to the C forward pass itself.
         if not (type(x) is np.ndarray and x.dtype == np.uint8 and x.shape in _ONE_IMAGE_SHAPES

@@ -111,7 +111,41 @@ def test_extra_patches_are_mixed_into_training(tmp_path, mnist_dir):
     assert len(ts) == 2600 and np.bincount(ts, minlength=10).sum() == 2600
     lines = []
     train.train(cfg, data=data, log=lines.append)
-    assert "2000 train + 600 extra digits" in lines[0]
+    assert "2000 train + 600 extra patches" in lines[0]
+
+
+def test_character_classes_train_on_the_many_hands_file(tmp_path, mnist_dir):
+    """classes = 19 with a hands file: its separator and not-a-character labels are trained as
+    classes of their own (the negatives too), and the exported model reads digits as before."""
+    from edgedigits.classes import JUNK, N_CLASSES, class_index
+    d = mnist.load(mnist_dir)
+    dash = np.zeros((200, 28, 28), np.uint8)
+    dash[:, 12:16, 4:24] = 255  # a bar: "-"
+    hands = tmp_path / "hands.npz"
+    np.savez(hands, images=np.concatenate([dash, d.train.images[-100:]]),
+             labels=np.concatenate([np.full(200, class_index("-")), d.train.labels[-100:]]).astype(np.uint8))
+    cfg = tiny(tmp_path, epochs=2, classes=N_CLASSES, hands=str(hands), negatives=0.1,
+               model_file=str(tmp_path / "m.edm"))
+    data = train.load_data(cfg, mnist_dir)
+    _, ts = train.epoch_data(cfg, data, 1)
+    counts = np.bincount(ts, minlength=N_CLASSES)
+    assert counts[class_index("-")] == 200 and counts[JUNK] == round(0.1 * 2300) and ts.max() == JUNK
+    res = train.train(cfg, data=data, log=quiet)
+    assert res.model.sizes[-1] == N_CLASSES
+    import edgedigits
+    m = edgedigits.load_model(cfg.model_file)
+    assert m.n_classes == N_CLASSES
+    assert (m.predict_class_log_proba(dash[:20]).argmax(1) == class_index("-")).mean() > 0.9
+    assert m.predict_log_proba(d.test.images[:300]).shape == (300, 10)
+    assert (m.predict_digits(d.test.images[:300]) == d.test.labels[:300]).mean() > 0.7
+    # a digits-only model cannot take the file's labels
+    bad = tmp_path / "bad.toml"
+    bad.write_text(f'[data]\nhands = "{hands}"\n')
+    with pytest.raises(ValueError, match="needs classes = 19"):
+        train.load_config(str(bad))
+    bad.write_text("[data]\nclasses = 12\n")
+    with pytest.raises(ValueError, match="classes must be 10"):
+        train.load_config(str(bad))
 
 
 def test_init_starts_from_saved_float_parameters(tmp_path, small_data):

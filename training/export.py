@@ -29,7 +29,7 @@ from edgedigits.quantize import quantize_mlp
 from edgedigits.transforms import INPUT_TRANSFORMS
 
 from . import mnist
-from .models import Mlp, evaluate, from_npz_dict
+from .models import Mlp, digit_error, from_npz_dict
 
 DEFAULT_MODEL = "edgedigits/models/default.edm"
 DEFAULT_HEADER = "csrc/ed_default_model.h"
@@ -62,11 +62,11 @@ def int8_model(model: Mlp, meta: dict | None = None) -> Model:
 
 
 def measure(model: Mlp, images: np.ndarray, labels: np.ndarray, c_model: Model | None = None) -> dict:
-    """Float and int8 (C core) error rates on uint8 images (both after the C model's input
-    transform, if its metadata names one)."""
+    """Float and int8 (C core) error rates on uint8 images of digits (both after the C model's
+    input transform, if its metadata names one), read as the public digit API reads them."""
     c_model = c_model or int8_model(model)
     x = mnist.as_inputs(c_model.prepare(images), np.float64)
-    _, float_err = evaluate(model.astype(np.float64), x, labels)
+    float_err = digit_error(model.astype(np.float64), x, labels)
     int8_err = float((c_model.predict_digits(images) != labels).mean())
     return {"float": float_err, "int8": int8_err}
 

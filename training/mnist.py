@@ -137,8 +137,9 @@ def load_test(folder: str | os.PathLike | None = None) -> Split:
                  read_labels(find_file(folder, FILES["test_labels"]), N_TEST))
 
 
-def load_extra(path: str | os.PathLike) -> Split:
-    """Extra training patches from an .npz with `images` uint8 (N, 28, 28) and `labels` (N,) 0..9."""
+def load_extra(path: str | os.PathLike, max_label: int = 9) -> Split:
+    """Extra training patches from an .npz with `images` uint8 (N, 28, 28) and `labels` (N,)
+    0..max_label (9: digits; 18: the classes of edgedigits/classes.py)."""
     with np.load(os.fspath(path)) as z:
         if "images" not in z or "labels" not in z:
             raise MnistError(f"{path}: expected arrays 'images' and 'labels', got {sorted(z.files)}")
@@ -148,8 +149,8 @@ def load_extra(path: str | os.PathLike) -> Split:
     if labels.shape != (images.shape[0],) or labels.dtype.kind not in "iu":
         raise MnistError(f"{path}: expected integer labels of shape ({images.shape[0]},), "
                          f"got {labels.dtype} {labels.shape}")
-    if labels.size and (labels.min() < 0 or labels.max() > 9):
-        raise MnistError(f"{path}: labels outside 0..9")
+    if labels.size and (labels.min() < 0 or labels.max() > max_label):
+        raise MnistError(f"{path}: labels outside 0..{max_label}")
     return Split(np.ascontiguousarray(images), labels.astype(np.int64))
 
 

@@ -20,10 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edgedigits.classes import digit_log_proba
 from edgedigits.modelfile import IMAGE_SIDE, conv_side, conv_windows, pooled_side
 
 N_INPUTS = 784
-N_CLASSES = 10
+N_CLASSES = 10  # digits only; 19-class models (edgedigits/classes.py) pass n_classes to init_mlp
 # Hidden-layer init: N(0, (INIT_GAIN / sqrt(n_in))^2), so a hidden pre-activation starts with
 # standard deviation ~INIT_GAIN * rms(input) whatever the width: sigmoids neither saturate nor
 # sit exactly at 0.5 (where all units would learn alike). The output layer starts at zero: with
@@ -195,10 +196,12 @@ class Mlp:
 
 
 def init_mlp(hidden: tuple[int, ...] | list[int], rng: np.random.Generator,
-             dtype=np.float32, gain: float = INIT_GAIN, conv: Conv | None = None) -> Mlp:
-    """Random hidden layers scaled to the layer width (see INIT_GAIN), zero output layer. With
-    `conv`, the first layer is the convolution, its kernels scaled to the window size."""
-    sizes = (conv.n_out if conv else N_INPUTS, *hidden, N_CLASSES)
+             dtype=np.float32, gain: float = INIT_GAIN, conv: Conv | None = None,
+             n_classes: int = N_CLASSES) -> Mlp:
+    """Random hidden layers scaled to the layer width (see INIT_GAIN), zero output layer of
+    n_classes logits. With `conv`, the first layer is the convolution, its kernels scaled to
+    the window size."""
+    sizes = (conv.n_out if conv else N_INPUTS, *hidden, n_classes)
     weights, biases = [], []
     if conv:
         n_in = conv.kernel * conv.kernel
@@ -240,17 +243,24 @@ def forward(model: Mlp, x: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
 def log_proba(model: Mlp, x: np.ndarray, batch: int = 10_000) -> np.ndarray:
     """log p(t = j | x) for x (N, 784), in batches to bound memory."""
     x = np.atleast_2d(x)
-    out = np.empty((x.shape[0], N_CLASSES), model.dtype)
+    out = np.empty((x.shape[0], model.sizes[-1]), model.dtype)
     for i in range(0, x.shape[0], batch):
         out[i:i + batch] = log_softmax(forward(model, x[i:i + batch].astype(model.dtype, copy=False))[1])
     return out
 
 
 def evaluate(model: Mlp, x: np.ndarray, t: np.ndarray) -> tuple[float, float]:
-    """(mean log-likelihood of the true labels, error rate) on inputs x (N, 784)."""
+    """(mean log-likelihood of the true labels, error rate) on inputs x (N, 784): the most
+    likely of all the model's classes against the label."""
     lp = log_proba(model, x)
     ll = float(lp[np.arange(len(t)), t].astype(np.float64).mean())
     return ll, float((lp.argmax(axis=1) != t).mean())
+
+
+def digit_error(model: Mlp, x: np.ndarray, t: np.ndarray) -> float:
+    """Error rate on digits (labels 0..9) as the public digit API reads them: the most likely
+    digit after the non-digit classes are folded over the digits (edgedigits/classes.py)."""
+    return float((digit_log_proba(log_proba(model, x)).argmax(axis=1) != t).mean())
 
 
 def to_npz_dict(model: Mlp) -> dict[str, np.ndarray]:

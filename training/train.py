@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import tomllib
 
+from edgedigits.classes import JUNK, N_CLASSES, N_DIGITS
 from edgedigits.modelfile import MAX_LAYERS, MAX_WIDTH, _atomic_write as atomic_write
 from edgedigits.transforms import deskew
 
@@ -85,6 +86,9 @@ class TrainConfig:
     augment_settings: aug.AugmentConfig = field(default_factory=aug.AugmentConfig)
     extra: str = ""  # .npz of extra patches (uint8 images (N, 28, 28), labels (N,)); "" = none
     extra_repeat: int = 1  # copies of the extra patches per epoch
+    classes: int = 10  # 10: digits (not-a-digit trained towards uniform); 19: edgedigits/classes.py
+    hands: str = ""  # .npz of the many-hands set (training/hands.py: fonts, variants, drawn); "" = none
+    hands_repeat: int = 1  # copies of the many-hands patches per epoch
     negatives: float = 0.0  # not-a-digit patches per epoch, as a share of the digits (training/negatives.py)
     valid_extra: str = ""  # .npz of patches of VALIDATION digits, scored with the validation split
     deskew: bool = False  # train on deskewed patches (edgedigits/transforms.py); the model file says so
@@ -103,6 +107,9 @@ class TrainConfig:
             del d["conv"]
         if not self.deskew:  # ... and runs from before deskewing
             del d["deskew"]
+        if self.classes == 10 and not self.hands:  # ... and runs of digits only
+            for k in ("classes", "hands", "hands_repeat"):
+                del d[k]
         return d
 
     @property
@@ -163,6 +170,12 @@ def load_config(path: str, overrides: dict | None = None) -> TrainConfig:
         raise ValueError(f"{path}: the model file holds at most {MAX_LAYERS} layers of 1..{MAX_WIDTH} "
                          f"units each; this network's hidden layers have {list(widths)}"
                          + (f" (the convolution: {conv.n_out} units)" if conv else ""))
+    if cfg.classes not in (N_DIGITS, N_CLASSES):
+        raise ValueError(f"{path}: classes must be {N_DIGITS} (digits) or {N_CLASSES} (digits, separators "
+                         f"and not-a-character: edgedigits/classes.py), got {cfg.classes}")
+    if cfg.hands and cfg.classes != N_CLASSES:
+        raise ValueError(f"{path}: the many-hands set has separator and not-a-character labels; "
+                         f"it needs classes = {N_CLASSES}")
     if cfg.schedule not in ("cosine", "exponential", "constant"):
         raise ValueError(f"{path}: schedule must be cosine, exponential or constant, got {cfg.schedule!r}")
     return cfg
@@ -207,6 +220,11 @@ def load_data(cfg: TrainConfig, folder: str | None = None) -> Data:
         extra_labels = np.concatenate([extra.labels] * cfg.extra_repeat)
     else:
         extra_images, extra_labels = np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.int64)
+    if cfg.hands:
+        hands = mnist.load_extra(os.path.expanduser(cfg.hands), max_label=N_CLASSES - 1)
+        extra_images = np.concatenate([extra_images, *[hands.images] * cfg.hands_repeat])
+        extra_labels = np.concatenate([extra_labels.astype(np.int64),
+                                       *[hands.labels.astype(np.int64)] * cfg.hands_repeat])
     dtype = np.dtype(cfg.dtype)
     valid_images, valid_labels = valid.images[:nv], valid.labels[:nv]
     if cfg.valid_extra:
@@ -237,7 +255,9 @@ def epoch_data(cfg: TrainConfig, data: Data, epoch: int) -> tuple[np.ndarray, np
         neg = negatives.make(images[:len(data.train_labels)], n_neg,
                              np.random.default_rng((cfg.seed, STREAM_NEGATIVES, epoch)))
         images = np.concatenate([images, neg])
-        labels = np.concatenate([labels, np.full(len(neg), negatives.NOT_A_DIGIT, labels.dtype)])
+        # a 19-class model has a class for them; a 10-class one learns to be unsure (uniform)
+        label = JUNK if cfg.classes == N_CLASSES else negatives.NOT_A_DIGIT
+        labels = np.concatenate([labels, np.full(len(neg), label, labels.dtype)])
     if cfg.deskew:  # after the distortions, as the reader's patches get it
         images = deskew(images)
     perm = np.random.default_rng((cfg.seed, STREAM_SHUFFLE, epoch)).permutation(len(labels))
@@ -345,9 +365,10 @@ def load_init(cfg: TrainConfig) -> Mlp:
     """The float parameters named by cfg.init (a best.npz or a checkpoint: its best), for fine-tuning."""
     from .export import load_float
     model, _ = load_float(os.path.expanduser(cfg.init))
-    if model.hidden != tuple(cfg.hidden) or model.conv != cfg.conv_layer:
-        raise ValueError(f"{cfg.init}: hidden layers {model.hidden} (convolution {model.conv}), but the "
-                         f"config says {tuple(cfg.hidden)} (convolution {cfg.conv_layer})")
+    if model.hidden != tuple(cfg.hidden) or model.conv != cfg.conv_layer or model.sizes[-1] != cfg.classes:
+        raise ValueError(f"{cfg.init}: hidden layers {model.hidden} (convolution {model.conv}, "
+                         f"{model.sizes[-1]} classes), but the config says {tuple(cfg.hidden)} "
+                         f"(convolution {cfg.conv_layer}, {cfg.classes} classes)")
     return model.astype(np.dtype(cfg.dtype))
 
 
@@ -356,7 +377,7 @@ def new_state(cfg: TrainConfig, lam: float) -> State:
         model = load_init(cfg)
     else:
         model = init_mlp(cfg.hidden, np.random.default_rng((cfg.seed, STREAM_INIT)), np.dtype(cfg.dtype),
-                         cfg.init_gain, cfg.conv_layer)
+                         cfg.init_gain, cfg.conv_layer, cfg.classes)
     return State(model, [np.zeros_like(p) for p in model.params()], model.copy(), lam)
 
 
@@ -467,12 +488,12 @@ def _train(cfg: TrainConfig, data: Data | None, resume: bool, log_line, data_fol
         log_line(f"resumed from {ckpt} after epoch {state.epoch}")
     if state is None:
         conv = cfg.conv_layer
-        log_line(f"training {cfg.name}: layers {(784, *((conv.n_out,) if conv else ()), *cfg.hidden, 10)}, "
+        log_line(f"training {cfg.name}: layers {(784, *((conv.n_out,) if conv else ()), *cfg.hidden, cfg.classes)}, "
                  + (f"convolution {conv.channels}x{conv.kernel}x{conv.kernel}/{conv.stride}"
                     + (f" max-pool {conv.pool}x{conv.pool}" if conv.pool > 1 else "") + ", " if conv else "")
                  + f"{cfg.method}, "
                  + (f"from {cfg.init}, " if cfg.init else "") +
-                 f"{len(data.train_labels)} train + {len(data.extra_labels)} extra digits, "
+                 f"{len(data.train_labels)} train + {len(data.extra_labels)} extra patches, "
                  f"{len(data.valid_t)} validation, config {cfg.digest()}")
         lam, search = (choose_lambda(cfg, data, log_line) if cfg.lambda_grid else (cfg.lam, []))
         state = new_state(cfg, lam)

@@ -1,6 +1,6 @@
 """Stage 6: classify every glyph patch in one batch call to the model.
 
-The candidate patches of a line go to `model.predict_log_proba` in one batch: one call into the
+The candidate patches of a line go to `model.predict_class_log_proba` in one batch: one call into the
 C core for the line's whole glyphs, and one more for the pieces of the split hypotheses of the
 glyphs that need them (not one call per glyph).
 
@@ -18,6 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..classes import N_DIGITS, digit_log_proba
 from ..ensemble import Ensemble, mean_log_proba
 from ..model import Model
 from ..transforms import INPUT_TRANSFORMS, SHIFT_COMMUTING
@@ -46,27 +47,36 @@ def _shifted(patches: np.ndarray, dy: int, dx: int) -> np.ndarray:
 
 
 def classify(patches: np.ndarray, model, shifts=TTA_SHIFTS, sure_p: float | None = None) -> np.ndarray:
-    """(N, 28, 28) uint8 patches -> (N, 10) float64 log-probabilities (N may be 0), the
-    renormalised mean over the views in `shifts` (pass ((0, 0),) for the patches alone).
+    """(N, 28, 28) uint8 patches -> (N, 10) float64 log-probabilities of the digits (N may be
+    0): classify_classes folded over the digits (classes.digit_log_proba)."""
+    return digit_log_proba(classify_classes(patches, model, shifts, sure_p))
+
+
+def classify_classes(patches: np.ndarray, model, shifts=TTA_SHIFTS,
+                     sure_p: float | None = None) -> np.ndarray:
+    """(N, 28, 28) uint8 patches -> (N, K) float64 log-probabilities over the model's K classes
+    (N may be 0), the renormalised mean over the views in `shifts` (pass ((0, 0),) for the
+    patches alone).
 
     sure_p (default TTA_SURE_P) below 1: the first view is classified for every patch, the
     other views only for the patches whose first view is less sure than sure_p (the others
     keep their first view's log-probabilities). At 1, every view of every patch, in one call."""
     n = patches.shape[0]
+    k = model.n_classes
     if n == 0:
-        return np.zeros((0, 10), np.float64)
+        return np.zeros((0, k), np.float64)
     patches = np.ascontiguousarray(patches, np.uint8)
     sure_p = TTA_SURE_P if sure_p is None else sure_p
     if sure_p >= 1.0 or len(shifts) == 1:
-        return _mean(_checked(_views_log_proba(patches, model, shifts), len(shifts) * n),
+        return _mean(_checked(_views_log_proba(patches, model, shifts), len(shifts) * n, k),
                      len(shifts), n)
-    first = _checked(model.predict_log_proba(_shifted(patches, *shifts[0])), n)
+    first = _checked(model.predict_class_log_proba(_shifted(patches, *shifts[0])), n, k)
     unsure = np.flatnonzero(first.max(1) < np.log(sure_p))
     if unsure.size == 0:
         return first
     sub = patches[unsure]
     views = np.concatenate([_shifted(sub, dy, dx) for dy, dx in shifts[1:]])
-    rest = _checked(model.predict_log_proba(views), views.shape[0])
+    rest = _checked(model.predict_class_log_proba(views), views.shape[0], k)
     out = first.copy()
     out[unsure] = _mean(np.concatenate([first[unsure], rest]), len(shifts), unsure.size)
     return out
@@ -83,24 +93,24 @@ def _views_log_proba(patches: np.ndarray, model, shifts) -> np.ndarray:
     members = model.members if isinstance(model, Ensemble) else (model,)
     if not all(isinstance(m, Model) for m in members) or \
             not any(m.input_transform in SHIFT_COMMUTING for m in members):
-        return model.predict_log_proba(views(patches))
+        return model.predict_class_log_proba(views(patches))
     by_input: dict = {}  # the views each kind of input needs, made once
     logps = []
     for m in members:
         name = m.input_transform if m.input_transform in SHIFT_COMMUTING else None
         if name not in by_input:
             by_input[name] = views(patches if name is None else INPUT_TRANSFORMS[name](patches))
-        logps.append(m.predict_log_proba(by_input[name], transformed=name is not None))
+        logps.append(m.predict_class_log_proba(by_input[name], transformed=name is not None))
     return mean_log_proba(logps) if isinstance(model, Ensemble) else logps[0]
 
 
 def _mean(logp: np.ndarray, n_views: int, n: int) -> np.ndarray:
-    """(n_views * n, 10) log-probabilities, view-major -> (n, 10): their renormalised mean."""
-    return mean_log_proba(logp.reshape(n_views, n, 10))
+    """(n_views * n, K) log-probabilities, view-major -> (n, K): their renormalised mean."""
+    return mean_log_proba(logp.reshape(n_views, n, logp.shape[1]))
 
 
-def _checked(logp, n: int) -> np.ndarray:
+def _checked(logp, n: int, k: int) -> np.ndarray:
     logp = np.asarray(logp, np.float64)
-    if logp.shape != (n, 10):
-        raise ValueError(f"model returned log-probabilities of shape {logp.shape}, expected {(n, 10)}")
+    if logp.shape != (n, k) or k < N_DIGITS:
+        raise ValueError(f"model returned log-probabilities of shape {logp.shape}, expected {(n, k)}")
     return logp
