@@ -4,6 +4,7 @@
     python tools/bench.py training    # NumPy trainer vs PyTorch CPU
     python tools/bench.py reader      # photo reader vs Tesseract
     python tools/bench.py camera      # frames from first steady frame to announcement
+    python tools/bench.py styles      # the classifier on held-out hands: fonts, variants, load_digits
 
 Results, with the command that made them, go in docs/benchmarks.md.
 """
@@ -18,6 +19,7 @@ SUITES = {
     "training": "bench_training",
     "reader": "bench_reader",
     "camera": "bench_camera",
+    "styles": "bench_styles",
 }
 
 
