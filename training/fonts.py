@@ -38,6 +38,8 @@ import cv2
 import numpy as np
 
 from edgedigits import classes
+
+from .cache import user_cache
 from edgedigits.pipeline.normalize import normalize, stroke_width
 
 MANIFEST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fonts.json")
@@ -110,13 +112,7 @@ def cache_dir(cache: str | None = None) -> str:
     """The fonts cache: `cache`, else $EDGEDIGITS_FONTS, else the per-user cache folder."""
     if cache:
         return cache
-    if os.environ.get(ENV_VAR):
-        return os.environ[ENV_VAR]
-    if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
-        base = os.environ["LOCALAPPDATA"]
-    else:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "edgedigits", "fonts")
+    return os.environ.get(ENV_VAR) or user_cache("fonts")
 
 
 def family_dir(family: str, entry: dict, cache: str | None = None) -> str:
