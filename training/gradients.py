@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from edgedigits.classes import N_DIGITS
+
 from .models import Mlp, conv_grad, log_softmax, sigmoid
 
 
@@ -33,10 +35,11 @@ def datapoint_gradient(model: Mlp, x: np.ndarray, t: int) -> tuple[list[np.ndarr
     log_p = log_softmax(log_q)
     # delta_q_j = dL/d log q_j = [j == t] - q_j / Z = [j == t] - p_j
     delta = -np.exp(log_p)
+    n_dig = min(len(log_p), N_DIGITS)
     if t < len(log_p):
         delta[t] += 1.0
-    else:  # not a digit (t == 10): uniform target, L = mean_j log p_j
-        delta += 1.0 / len(log_p)
+    else:  # unsure (t >= K): uniform target over the digits, L = mean over digits j of log p_j
+        delta[:n_dig] += 1.0 / n_dig
     grads: list[np.ndarray] = []
     for layer in range(len(model.weights) - 1, -1, -1):
         # delta = dL/d(pre-activation of this layer): dW = delta h_prev^T, db = delta.
@@ -48,7 +51,7 @@ def datapoint_gradient(model: Mlp, x: np.ndarray, t: int) -> tuple[list[np.ndarr
             delta_h = model.weights[layer].T @ delta  # dL/dh for the layer below
             h = inputs[layer]
             delta = delta_h * h * (1.0 - h)  # sigma'(z) = sigma(z) (1 - sigma(z)), applied once
-    return grads, float(log_p[t] if t < len(log_p) else log_p.mean())
+    return grads, float(log_p[t] if t < len(log_p) else log_p[:n_dig].mean())
 
 
 def minibatch_gradient(model: Mlp, x: np.ndarray, t: np.ndarray) -> tuple[list[np.ndarray], float]:
@@ -65,9 +68,11 @@ def minibatch_gradient(model: Mlp, x: np.ndarray, t: np.ndarray) -> tuple[list[n
     delta = -np.exp(log_p)
     digit = t < log_p.shape[1]
     delta[rows[digit], t[digit]] += 1.0
-    # t == 10 (training/negatives.py): not a digit; the target is uniform over the classes,
-    # L = mean_j log p_j, dL/d log q_j = 1/K - p_j.
-    delta[~digit] += 1.0 / log_p.shape[1]
+    # t >= K (training/negatives.py's fragments): unsure; the target is uniform over the digits
+    # (all K classes of a digits-only model), L = mean over digits j of log p_j,
+    # dL/d log q_j = [j a digit]/10 - p_j.
+    n_dig = min(log_p.shape[1], N_DIGITS)
+    delta[~digit, :n_dig] += 1.0 / n_dig
     grads: list[np.ndarray] = []
     for layer in range(len(model.weights) - 1, -1, -1):
         if layer == 0 and model.conv:
@@ -77,7 +82,8 @@ def minibatch_gradient(model: Mlp, x: np.ndarray, t: np.ndarray) -> tuple[list[n
         if layer:
             h = inputs[layer]
             delta = (delta @ model.weights[layer]) * h * (1.0 - h)
-    ll = log_p[rows[digit], t[digit]].sum(dtype=np.float64) + log_p[~digit].mean(1).sum(dtype=np.float64)
+    ll = log_p[rows[digit], t[digit]].sum(dtype=np.float64) + \
+        log_p[~digit, :n_dig].mean(1).sum(dtype=np.float64)
     return grads, float(ll)
 
 

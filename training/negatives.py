@@ -10,8 +10,11 @@ must NOT read confidently, from MNIST training digits, normalised by the reader'
 - horizontal fragments: its top or bottom FRAG_MIN..FRAG_MAX;
 - pairs: two digits touching or overlapping side by side, taken as one glyph.
 
-They carry the label NOT_A_DIGIT; the trainer's target for it is 1/10 for every class
+They carry the label NOT_A_DIGIT; the trainer's target for it is 1/10 for every digit
 (training/gradients.py), so the model learns to be unsure on them while reading digits as before.
+A model with a not-a-character class (edgedigits/classes.py) learns the pairs as that class; the
+fragments keep the unsure target, because many are digits to the eye (the top of a 7 is a 7,
+half of a 0 a bracket), and as a class of their own they would take real digits with them.
 """
 from __future__ import annotations
 
@@ -97,7 +100,12 @@ def _aspect(patch: np.ndarray) -> float:
 
 def make(images: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     """(n, 28, 28) uint8 not-a-digit patches made from `images` (MNIST training digits)."""
-    out = []
+    return make_with_kinds(images, n, rng)[0]
+
+
+def make_with_kinds(images: np.ndarray, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """make's patches, and which of them are pairs (n,) bool (the others are fragments)."""
+    out, pairs = [], []
     while len(out) < n:
         kind = rng.choice(3, p=KIND_P)
         i = int(rng.integers(len(images)))
@@ -107,4 +115,7 @@ def make(images: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
             p = fragment(images[i], rng, vertical=kind == 0)
         if p is not None and p.any() and _aspect(p) >= MIN_PATCH_ASPECT:
             out.append(p)
-    return np.stack(out) if out else np.zeros((0, 28, 28), np.uint8)
+            pairs.append(kind == 2)
+    if not out:
+        return np.zeros((0, 28, 28), np.uint8), np.zeros(0, bool)
+    return np.stack(out), np.array(pairs, bool)

@@ -252,12 +252,15 @@ def epoch_data(cfg: TrainConfig, data: Data, epoch: int) -> tuple[np.ndarray, np
     if cfg.negatives > 0:
         # made from the training digits after augmentation, so they are distorted alike
         n_neg = int(round(cfg.negatives * len(labels)))
-        neg = negatives.make(images[:len(data.train_labels)], n_neg,
-                             np.random.default_rng((cfg.seed, STREAM_NEGATIVES, epoch)))
+        neg, pair = negatives.make_with_kinds(images[:len(data.train_labels)], n_neg,
+                                              np.random.default_rng((cfg.seed, STREAM_NEGATIVES, epoch)))
         images = np.concatenate([images, neg])
-        # a 19-class model has a class for them; a 10-class one learns to be unsure (uniform)
-        label = JUNK if cfg.classes == N_CLASSES else negatives.NOT_A_DIGIT
-        labels = np.concatenate([labels, np.full(len(neg), label, labels.dtype)])
+        # label K: unsure, a uniform target over the digits (training/gradients.py); a 19-class
+        # model learns the pairs as not-a-character
+        neg_labels = np.full(len(neg), cfg.classes, labels.dtype)
+        if cfg.classes == N_CLASSES:
+            neg_labels[pair] = JUNK
+        labels = np.concatenate([labels, neg_labels])
     if cfg.deskew:  # after the distortions, as the reader's patches get it
         images = deskew(images)
     perm = np.random.default_rng((cfg.seed, STREAM_SHUFFLE, epoch)).permutation(len(labels))
@@ -397,8 +400,10 @@ def run_epochs(cfg: TrainConfig, data: Data, state: State, *, checkpoint: str | 
             fit_ll = sgd_epoch(cfg, state, xs, ts, n_train, epoch)
             if not all(np.isfinite(w).all() for w in state.model.weights):
                 raise FloatingPointError(f"epoch {epoch}: parameters diverged (lower the learning rate)")
-            train_ll, train_err = evaluate(state.model, data.eval_train_x, data.eval_train_t)
-            val_ll, val_err = evaluate(state.model, data.valid_x, data.valid_t)
+            # a character model's error is its digits' as the public API reads them
+            digits = cfg.classes == N_CLASSES
+            train_ll, train_err = evaluate(state.model, data.eval_train_x, data.eval_train_t, digits)
+            val_ll, val_err = evaluate(state.model, data.valid_x, data.valid_t, digits)
             state.epoch = epoch
             if val_err < state.best_val_error or epoch == 1:
                 state.best, state.best_epoch, state.best_val_error = state.model.copy(), epoch, val_err
