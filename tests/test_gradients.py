@@ -44,9 +44,10 @@ def objective(model: Mlp, x: np.ndarray, t: np.ndarray, lam: float) -> float:
     for w, b in zip(weights[:-1], biases[:-1]):
         h = sigmoid(h @ w.T + b)
     lp = log_softmax(h @ weights[-1].T + biases[-1])
-    # label K (K classes) is "not a digit" (training/negatives.py): L = mean_j log p_j
+    # label K (K classes) is "unsure" (training/negatives.py): L = mean over the digits j of
+    # log p_j (every class of a model of up to 10; the first 10 of a character model's 19)
     digit = t < lp.shape[1]
-    ll = lp[np.arange(len(t))[digit], t[digit]].sum() + lp[~digit].mean(1).sum()
+    ll = lp[np.arange(len(t))[digit], t[digit]].sum() + lp[~digit, :10].mean(1).sum()
     return float(ll) + log_prior(model, lam)
 
 
@@ -148,6 +149,23 @@ def test_not_a_digit_label_has_the_uniform_target(hidden):
     per_point = [datapoint_gradient(model, x[i], int(t[i])) for i in range(5)]
     check([sum(g[k] for g, _ in per_point) for k in range(len(grads))], numeric)
     assert sum(v for _, v in per_point) == pytest.approx(ll, rel=1e-12)
+
+
+def test_unsure_label_of_a_character_model_has_the_uniform_target_over_the_digits():
+    """Label 19 of a 19-class model (digit fragments): L = mean over the ten digits of log p;
+    the separator and not-a-character classes are pushed down, not up."""
+    rng = np.random.default_rng(5)
+    model = random_model(6, (5,), 19, rng)
+    x = rng.normal(0, 1, (4, 6))
+    t = np.array([0, 19, 18, 19])
+    numeric = numerical_gradient(model, x, t, 0.0)
+    grads, ll = minibatch_gradient(model, x, t)
+    check(grads, numeric)
+    assert ll == pytest.approx(objective(model, x, t, 0.0), rel=1e-12)
+    per_point = [datapoint_gradient(model, x[i], int(t[i])) for i in range(4)]
+    check([sum(g[k] for g, _ in per_point) for k in range(len(grads))], numeric)
+    db = datapoint_gradient(model, x[1], 19)[0][-1]
+    assert (db[10:] < 0).all() and db[:10].sum() == pytest.approx(-db[10:].sum())
 
 
 CONVS = [Conv(2, 5, 4), Conv(3, 28, 1), Conv(1, 3, 7),
