@@ -140,6 +140,34 @@ def top_confusions(conf, k: int = 5) -> str:
     return ", ".join(f"{i // 10}->{i % 10} {c.flat[i]}" for i in idx if c.flat[i])
 
 
+def confusion_figure(results: dict, sets: list[str], path: str) -> None:
+    """One panel per (set, model): the digit confusion matrix, rows the true digit, off-diagonal
+    counts written in the cells (matplotlib, from the train extra)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    names = list(results)
+    fig, axes = plt.subplots(len(sets), len(names), figsize=(3.6 * len(names), 3.6 * len(sets)),
+                             squeeze=False)
+    for r, k in enumerate(sets):
+        for c, n in enumerate(names):
+            conf = np.array(results[n][k]["confusion"])
+            off = conf.copy()
+            np.fill_diagonal(off, 0)
+            ax = axes[r][c]
+            ax.imshow(off, cmap="Reds", vmin=0, vmax=max(1, off.max()))
+            for i, j in zip(*np.nonzero(off)):
+                ax.text(j, i, str(off[i, j]), ha="center", va="center", fontsize=7)
+            ax.set_xticks(range(10))
+            ax.set_yticks(range(10))
+            ax.set_xlabel("read as")
+            ax.set_ylabel("true digit")
+            acc = results[n][k]["accuracy"]
+            ax.set_title(f"{n}\n{k}: {acc:.1%}", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", action="append", default=[], metavar="NAME=FILE[,FILE...]",
@@ -148,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--data", default=None, help="MNIST folder (default: $EDGEDIGITS_DATA)")
     ap.add_argument("--json", default=None, help="write every figure to this file")
+    ap.add_argument("--figure", default=None, help="write the confusion matrices of the held-out "
+                    "font families and load_digits to this PNG (needs matplotlib)")
     args = ap.parse_args(argv)
     specs = [m.partition("=")[::2] for m in args.model] or [
         ("shipped ensemble", "default,default-2,default-3,default-4"), ("default model", "default")]
@@ -185,6 +215,9 @@ def main(argv: list[str] | None = None) -> int:
             if "per_digit" in r:
                 print(f"{k}, {n}: per digit " + " ".join("-" if a is None else f"{a:.1%}" for a in r["per_digit"])
                       + f"; most confused (true->read) {top_confusions(r['confusion'])}")
+    if args.figure:
+        confusion_figure(results, [k for k in ("held-out font families", "load_digits (8x8)") if k in sets],
+                         args.figure)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"seed": args.seed, "models": dict(specs), "results": results}, f, indent=1)
