@@ -25,9 +25,7 @@
    two marks curved like brackets by looser thresholds, "(" and ")" around a few digits, are a
    pair even when neither is sure alone (a felt pen's wide brackets).
 5. Low-confidence marks that are also small, and slivers narrower than SLIVER_MAX_W x H that
-   do not read as a 1, are rejected as not digits. With a character model (edgedigits/classes.py),
-   a mark cut as a digit that the model is NON_DIGIT_SURE_P sure is a separator becomes that
-   separator, and one it is that sure is not a character is dropped.
+   do not read as a 1, are rejected as not digits.
 """
 from __future__ import annotations
 
@@ -36,8 +34,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..classes import CLASS_NAMES, N_DIGITS, NOT_A_CHARACTER, digit_log_proba, has_character_classes
-from .classify import classify_classes
+from .classify import classify
 from .normalize import normalize, stroke_width
 
 # All sizes are in units of the line height H (median height of its digit-sized marks).
@@ -170,14 +167,11 @@ FRAGMENT_P = 0.5
 FRAGMENT_MAX_H = 0.7
 # ... and one shorter than this x H is a fragment however sure the 1 (a tick beside a 9).
 ONE_MIN_H = 0.5
-# A mark cut as a digit that a character model (edgedigits/classes.py) calls a separator or
-# not-a-character with at least this probability is that separator, or dropped (1.0: never).
-NON_DIGIT_SURE_P = 0.9
 
 
 @dataclass
 class Glyph:
-    """A mark on the line. kind: 'digit' or a separator: '-', '.', ',', '/', '(', ')', '+', '='."""
+    """A mark on the line. kind: 'digit' or a separator: '-', '.', '/', '(', ')'."""
 
     box: tuple[int, int, int, int]     # x, y, w, h in the line region's pixels
     kind: str
@@ -422,17 +416,6 @@ def _not_a_digit(box, logp: np.ndarray, H: float) -> bool:
         return int(logp.argmax()) != 1 or h < ONE_MIN_H * H or \
             (p < FRAGMENT_P and h < FRAGMENT_MAX_H * H)
     return False
-
-
-def _sure_non_digit(logc: np.ndarray) -> str | None:
-    """The class name of a mark cut as a digit that a character model says, at least
-    NON_DIGIT_SURE_P sure, is a separator or not a character; else None."""
-    if not has_character_classes(len(logc)) or NON_DIGIT_SURE_P >= 1.0:
-        return None
-    k = int(logc.argmax())
-    if k < N_DIGITS or logc[k] < np.log(NON_DIGIT_SURE_P):
-        return None
-    return CLASS_NAMES[k]
 
 
 def _paired_brackets(kinds: list[str]) -> set[int]:
@@ -723,8 +706,7 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
     joins = _join_candidates(groups, kinds, labels, ink, H, patches)
     if not patches:
         return [g for g in glyphs]
-    logc = classify_classes(np.stack(patches), model)  # all the model's classes
-    logp = digit_log_proba(logc)  # the digits' (N, 10): what the choices below weigh
+    logp = classify(np.stack(patches), model)
     # Split hypotheses only for wide glyphs that are not already sure as a whole: a second
     # batch, for the few that need it (most glyphs are one confident digit).
     first = len(patches)
@@ -736,8 +718,7 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
             if opt is not None:
                 hyps[k].append(opt)
     if len(patches) > first:
-        logc = np.concatenate([logc, classify_classes(np.stack(patches[first:]), model)])
-        logp = digit_log_proba(logc)
+        logp = np.concatenate([logp, classify(np.stack(patches[first:]), model)])
     best_lp = logp.max(1)
     # Each glyph's pieces: a digit glyph whole or split, a bracket or separator as it is.
     chosen: list[list] = []
@@ -781,9 +762,6 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
                 continue
             if _not_a_digit(pb, logp[j], H):
                 out.append(Glyph(pb, "-" if pb[2] > 1.5 * pb[3] else "."))
-            elif (other := _sure_non_digit(logc[j])) is not None:
-                if other != NOT_A_CHARACTER:  # a sure separator; not-a-character is dropped
-                    out.append(Glyph(pb, other))
             else:
                 out.append(Glyph(pb, "digit", logp[j], patches[j]))
     return out
