@@ -561,27 +561,31 @@ def test_specks_ignored(pick):
 # ---- stage 6: classify ---------------------------------------------------------------------
 
 def test_classify_averages_shifted_views(mnist_test, model):
-    from edgedigits.pipeline.classify import TTA_SHIFTS, _shifted, classify
+    from edgedigits.classes import digit_log_proba
+    from edgedigits.pipeline.classify import TTA_SHIFTS, _shifted, classify, classify_classes
     images, _ = mnist_test
     x = images[:7]
     moved = _shifted(x, 1, -1)
     assert (moved[:, 1:, :-1] == x[:, :-1, 1:]).all()
     assert not moved[:, 0].any() and not moved[:, :, -1].any()
-    # one view: exactly the model's own log-probabilities
+    # one view: exactly the model's own log-probabilities (all classes; the digits folded)
+    np.testing.assert_allclose(classify_classes(x, model, shifts=((0, 0),)),
+                               model.predict_class_log_proba(x), rtol=0, atol=1e-5)
     np.testing.assert_allclose(classify(x, model, shifts=((0, 0),)),
                                model.predict_log_proba(x), rtol=0, atol=1e-5)
     # all views: the renormalised mean of the model on each shifted copy
-    views = np.stack([model.predict_log_proba(_shifted(x, dy, dx)) for dy, dx in TTA_SHIFTS])
+    views = np.stack([model.predict_class_log_proba(_shifted(x, dy, dx)) for dy, dx in TTA_SHIFTS])
     mean = views.mean(0)
     want = mean - np.log(np.exp(mean).sum(1, keepdims=True))
-    got = classify(x, model, sure_p=1.0)
+    got = classify_classes(x, model, sure_p=1.0)
     np.testing.assert_allclose(got, want, atol=1e-5)
     np.testing.assert_allclose(np.exp(got).sum(1), 1.0, atol=1e-9)
+    np.testing.assert_allclose(classify(x, model, sure_p=1.0), digit_log_proba(want), atol=1e-5)
     # only the patches whose first view is less sure than sure_p get the other views
     first = views[0]
     sure = np.exp(first.max(1)) >= 0.99
     assert sure.any() and not sure.all()
-    got = classify(x, model, sure_p=0.99)
+    got = classify_classes(x, model, sure_p=0.99)
     np.testing.assert_allclose(got[sure], first[sure], atol=1e-5)
     np.testing.assert_allclose(got[~sure], want[~sure], atol=1e-5)
     assert classify(np.zeros((0, 28, 28), np.uint8), model).shape == (0, 10)
