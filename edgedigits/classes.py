@@ -3,8 +3,8 @@
 
 A 10-class model (the notebook's, and the models before issue 20) knows only digits; what is not
 a digit was trained towards the uniform distribution. A 19-class model (CLASS_NAMES) has a class
-for each separator a phone number is written with and one for everything else that is not a
-character (fragments of digits, two digits cut as one, letters, specks, underline pieces).
+for each separator a phone number is written with and one for what is not a character (two
+digits cut as one, letters and words, crossed-out digits, scribbles: training/hands.py).
 
 The public digit API (predict_digit, predict_digits, predict_log_proba with 10 columns) keeps
 its meaning for both: `digit_log_proba` folds the non-digit classes' probability evenly over the

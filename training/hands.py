@@ -3,7 +3,7 @@
     python -m training.hands --seed 20 --out ~/.cache/edgedigits/hands.npz
 
 One .npz of 28x28 patches (ink bright on dark, normalised as the reader normalises) with labels
-in the classes of edgedigits/classes.py, from four sources (SOURCES; MIX says how many of each):
+in the classes of edgedigits/classes.py, from these sources (SOURCES; MIX says how many of each):
 
 - handwriting fonts (training/fonts.py, the manifest's "train" families only): digits,
   separators, and letters and words as not-a-character;
