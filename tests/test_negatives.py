@@ -48,3 +48,21 @@ def test_shipped_model_is_unsure_of_fragments_and_sure_of_digits(mnist_test):
     # fine-tuned with them: 0.995 and 0.21)
     assert np.median(digits_p) > 0.95
     assert np.median(neg_p) < 0.3
+
+
+def test_only_the_kinds_asked_for(mnist_train):
+    images, labels = mnist_train
+    neg, pair = negatives.make_with_kinds(images[:2000], 200, np.random.default_rng(3), ("pair",))
+    assert len(neg) == 200 and pair.all()
+    neg, pair = negatives.make_with_kinds(images[:2000], 200, np.random.default_rng(3), ("vertical",))
+    assert not pair.any()
+    # every kind (the default) is a mix, drawn as before the kinds could be chosen
+    _, pair = negatives.make_with_kinds(images[:2000], 200, np.random.default_rng(3))
+    assert 0 < pair.mean() < 1
+    np.testing.assert_array_equal(negatives.make(images[:2000], 50, np.random.default_rng(4)),
+                                  negatives.make_with_kinds(images[:2000], 50, np.random.default_rng(4),
+                                                            negatives.KINDS)[0])
+    with pytest.raises(ValueError, match="subset"):
+        negatives.make_with_kinds(images[:2000], 10, np.random.default_rng(3), ("corners",))
+    with pytest.raises(ValueError, match="subset"):
+        negatives.make_with_kinds(images[:2000], 10, np.random.default_rng(3), ())

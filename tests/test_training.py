@@ -200,6 +200,11 @@ def test_config_files_load_and_reject_unknown_settings(tmp_path):
         bad.write_text(f"[model]\nconv = {conv}\n")
         with pytest.raises(ValueError, match="conv"):
             train.load_config(str(bad))
+    bad.write_text('[data]\nnegative_kinds = ["pair", "corner"]\n')
+    with pytest.raises(ValueError, match="negative_kinds"):
+        train.load_config(str(bad))
+    bad.write_text('[data]\nnegative_kinds = ["pair"]\n')
+    assert train.load_config(str(bad)).negative_kinds == ("pair",)
 
 
 def test_config_the_model_file_cannot_hold_is_refused_before_training(tmp_path):

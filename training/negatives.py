@@ -37,7 +37,8 @@ PAIR_GAP = (-0.15, 0.05)
 # A patch whose ink is narrower than this for its height is a 1 whatever it was cut from (a
 # stroke of a 4, the side of a 0): not used, the model must keep reading such strokes as 1s.
 MIN_PATCH_ASPECT = 0.4
-# Shares of the kinds: vertical fragments, horizontal fragments, pairs.
+# The kinds, and their shares when all are made.
+KINDS = ("vertical", "horizontal", "pair")
 KIND_P = (0.45, 0.25, 0.30)
 
 
@@ -103,11 +104,18 @@ def make(images: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     return make_with_kinds(images, n, rng)[0]
 
 
-def make_with_kinds(images: np.ndarray, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """make's patches, and which of them are pairs (n,) bool (the others are fragments)."""
+def make_with_kinds(images: np.ndarray, n: int, rng: np.random.Generator,
+                    kinds: tuple[str, ...] = KINDS) -> tuple[np.ndarray, np.ndarray]:
+    """make's patches of the given KINDS, and which of them are pairs (n,) bool (the others are
+    fragments)."""
+    unknown = set(kinds) - set(KINDS)
+    if unknown or not kinds:
+        raise ValueError(f"negative kinds must be a non-empty subset of {KINDS}, got {kinds}")
+    shares = np.array([share if k in kinds else 0.0 for k, share in zip(KINDS, KIND_P)])
+    shares /= shares.sum()
     out, pairs = [], []
     while len(out) < n:
-        kind = rng.choice(3, p=KIND_P)
+        kind = rng.choice(3, p=shares)
         i = int(rng.integers(len(images)))
         if kind == 2:
             p = pair(images[i], images[int(rng.integers(len(images)))], rng)

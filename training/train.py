@@ -47,6 +47,7 @@ from edgedigits.transforms import deskew
 
 from . import augment as aug
 from . import mnist, negatives
+from .negatives import KINDS as NEGATIVE_KINDS
 from .gradients import datapoint_gradient, minibatch_gradient, prior_gradient
 from .models import INIT_GAIN, Conv, Mlp, evaluate, from_npz_dict, init_mlp, to_npz_dict
 
@@ -90,6 +91,7 @@ class TrainConfig:
     hands: str = ""  # .npz of the many-hands set (training/hands.py: fonts, variants, drawn); "" = none
     hands_repeat: int = 1  # copies of the many-hands patches per epoch
     negatives: float = 0.0  # not-a-digit patches per epoch, as a share of the digits (training/negatives.py)
+    negative_kinds: tuple[str, ...] = NEGATIVE_KINDS  # which of them: fragments, pairs
     valid_extra: str = ""  # .npz of patches of VALIDATION digits, scored with the validation split
     deskew: bool = False  # train on deskewed patches (edgedigits/transforms.py); the model file says so
     init: str = ""  # start from these float parameters (best.npz, or a checkpoint's best); "" = random
@@ -103,6 +105,9 @@ class TrainConfig:
         d = dataclasses.asdict(self)
         d["hidden"], d["lambda_grid"] = list(self.hidden), list(self.lambda_grid)
         d["conv"] = list(self.conv)
+        d["negative_kinds"] = list(self.negative_kinds)
+        if self.negative_kinds == NEGATIVE_KINDS:  # runs with every kind keep their digests
+            del d["negative_kinds"]
         if not self.conv:  # runs from before convolutions keep their digests
             del d["conv"]
         if not self.deskew:  # ... and runs from before deskewing
@@ -154,7 +159,7 @@ def load_config(path: str, overrides: dict | None = None) -> TrainConfig:
     bad = set(flat) - names
     if bad:
         raise ValueError(f"{path}: unknown settings {sorted(bad)}")
-    for k in ("hidden", "lambda_grid", "conv"):
+    for k in ("hidden", "lambda_grid", "conv", "negative_kinds"):
         if k in flat:
             flat[k] = tuple(flat[k])
     cfg = TrainConfig(**flat, augment_settings=aug.AugmentConfig.from_dict(augment_doc))
@@ -164,6 +169,9 @@ def load_config(path: str, overrides: dict | None = None) -> TrainConfig:
         raise ValueError(f"{path}: conv must be [channels, kernel, stride] or [channels, kernel, stride, pool], "
                          f"got {list(cfg.conv)}")
     conv = cfg.conv_layer  # validates the numbers
+    if not cfg.negative_kinds or set(cfg.negative_kinds) - set(NEGATIVE_KINDS):
+        raise ValueError(f"{path}: negative_kinds must be a non-empty subset of {list(NEGATIVE_KINDS)}, "
+                         f"got {list(cfg.negative_kinds)}")
     # what the model file (and the C core) can hold, checked before training rather than at export
     widths = (*((conv.n_out,) if conv else ()), *cfg.hidden)
     if any(not 1 <= w <= MAX_WIDTH for w in widths) or len(widths) + 1 > MAX_LAYERS:
@@ -253,7 +261,8 @@ def epoch_data(cfg: TrainConfig, data: Data, epoch: int) -> tuple[np.ndarray, np
         # made from the training digits after augmentation, so they are distorted alike
         n_neg = int(round(cfg.negatives * len(labels)))
         neg, pair = negatives.make_with_kinds(images[:len(data.train_labels)], n_neg,
-                                              np.random.default_rng((cfg.seed, STREAM_NEGATIVES, epoch)))
+                                              np.random.default_rng((cfg.seed, STREAM_NEGATIVES, epoch)),
+                                              cfg.negative_kinds)
         images = np.concatenate([images, neg])
         # label K: unsure, a uniform target over the digits (training/gradients.py); a 19-class
         # model learns the pairs as not-a-character
