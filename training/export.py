@@ -116,6 +116,7 @@ def run_meta(info: dict) -> dict:
     return {"lambda": info["lam"], "best_epoch": info["best_epoch"], "epochs_run": info["epoch"],
             "method": cfg["method"], "augment": cfg["augment"], "config_digest": info["digest"],
             "extra_patches": bool(cfg["extra"]), "negatives": cfg.get("negatives", 0.0),
+            **({"negative_kinds": cfg["negative_kinds"]} if "negative_kinds" in cfg else {}),
             "init": cfg.get("init", ""),
             **({"input": "deskew"} if cfg.get("deskew") else {}),
             "history": compact_history(info["history"]),
