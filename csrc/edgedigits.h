@@ -94,9 +94,11 @@ typedef struct {
 typedef struct {
     uint32_t n_layers;
     uint32_t n_input;   /* always ED_INPUT_SIZE in format version 1 */
-    uint32_t n_classes; /* n_out of the last layer. The shipped models have 19: 0-9 the digits,
-                           10-17 the separators - . , / ( ) + =, 18 not a character
-                           (edgedigits/classes.py); a digits-only model has 10 */
+    uint32_t n_classes; /* n_out of the last layer. The shipped default model has 19: 0-9 the
+                           digits, 10-17 the separators - . , / ( ) + =, 18 not a character
+                           (edgedigits/classes.py); a digits-only model has 10. For a digit,
+                           take the largest of the first 10 log-probabilities (pred is over
+                           every class) */
     uint32_t max_hidden; /* widest hidden layer (0 for logistic regression) */
     uint32_t crc32;
     const uint8_t *meta; /* UTF-8 JSON metadata, not NUL-terminated */

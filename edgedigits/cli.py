@@ -93,9 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="default phone region (NL, US, ...): check, format and choose "
                             "uncertain digits with its phone-number rules")
         p.add_argument("--model", default=None,
-                       help="model file, or a shipped model: default, default-2, default-3, "
-                            "default-4, logreg (default: the shipped ensemble of default, "
-                            "default-2, default-3 and default-4)")
+                       help="model file, or a shipped model: default, default-2 ... default-8, "
+                            "logreg (default: the shipped ensemble of default and default-2 "
+                            "... default-8)")
 
     read = sub.add_parser("read", help="read the phone number in one or more photos",
                           description="Read the phone number in each photo and print it (or say it).",

@@ -5,6 +5,11 @@ networks err on different digits, and the mean of their log-probabilities (a nor
 product of their distributions) is right more often and less sure where they disagree. Each
 member is an ordinary Model running in the C core; a C user gets the same result by running
 each model and averaging the log-probabilities (csrc/edgedigits.h returns them per model).
+
+Members with different classes (digits-only models beside models with the separator and
+not-a-character classes of classes.py) are averaged over the ten digits: each member's
+non-digit probability is first spread evenly over the digits (classes.digit_log_proba), what a
+digits-only model is trained to say on a patch that is not a digit.
 """
 from __future__ import annotations
 
@@ -12,11 +17,15 @@ import os
 
 import numpy as np
 
-from .classes import digit_log_proba
+from .classes import N_DIGITS, digit_log_proba
 from .model import Model, as_images, load_model
 
 # The shipped members, by load_model() name: the first is the default model (and the C header).
-SHIPPED_ENSEMBLE = ("default", "default-2", "default-3", "default-4")
+# default, default-6, default-7, default-8: the many-hands recipe, 19 classes
+# (training/configs/hands.toml); default-2, default-3, default-4, default-5: the MNIST recipe,
+# 10 classes (reader_mixed.toml and its siblings). docs/training.md says why both.
+SHIPPED_ENSEMBLE = ("default", "default-2", "default-3", "default-4",
+                    "default-5", "default-6", "default-7", "default-8")
 
 
 def mean_log_proba(logps) -> np.ndarray:
@@ -37,10 +46,12 @@ class Ensemble:
             if not isinstance(m, Model):
                 raise TypeError(f"expected edgedigits.Model members, got {type(m).__name__}")
         sizes = {m.n_classes for m in members}
-        if len(sizes) != 1:
-            raise ValueError(f"ensemble members must have the same classes, got {sorted(sizes)}")
+        if len(sizes) > 1 and not all(k >= N_DIGITS for k in sizes):
+            raise ValueError(f"ensemble members with different classes must each have the ten "
+                             f"digits first, got {sorted(sizes)} classes")
         self.members = members
-        self.n_classes = members[0].n_classes
+        # one class set: all of it; several: the digits
+        self.n_classes = members[0].n_classes if len(sizes) == 1 else N_DIGITS
         self.meta = {"name": "ensemble of " + ", ".join(m.meta.get("name", "?") for m in members)}
 
     def __len__(self) -> int:
@@ -53,7 +64,14 @@ class Ensemble:
         """Log-probabilities over all the members' classes (N, n_classes), float64: the
         members' mean, renormalised."""
         x = as_images(X)
-        return mean_log_proba([m.predict_class_log_proba(x) for m in self.members])
+        return self.combine([m.predict_class_log_proba(x) for m in self.members])
+
+    def combine(self, logps) -> np.ndarray:
+        """The members' log-probabilities (one (N, K_m) array per member, in order) -> (N,
+        n_classes): their renormalised mean, over the digits where their classes differ."""
+        if any(lp.shape[1] != self.n_classes for lp in logps):
+            logps = [digit_log_proba(lp) for lp in logps]
+        return mean_log_proba(logps)
 
     def predict_log_proba(self, X) -> np.ndarray:
         """Log-probabilities of the ten digits (N, 10), float64 (classes.digit_log_proba of

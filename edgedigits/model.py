@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._core import ffi, lib
-from .classes import digit_log_proba, has_character_classes
+from .classes import N_DIGITS, digit_log_proba, has_character_classes
 from .modelfile import MAX_FILE_BYTES, ModelFormatError
 from .transforms import INPUT_TRANSFORMS
 
@@ -25,9 +25,8 @@ _ONE_IMAGE_SHAPES = (IMAGE_SHAPE, (IMAGE_SIZE,))
 _MODELS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models")
 # Names accepted by load_model() for the models shipped inside the package.
 SHIPPED = {"default": "default.edm", "logreg": "logreg.edm",
-           # the reader's ensemble (edgedigits/ensemble.py): the default MLP's recipe from another
-           # seed, with a convolutional first layer, and on deskewed patches
-           "default-2": "default-2.edm", "default-3": "default-3.edm", "default-4": "default-4.edm"}
+           # the reader's other ensemble members (edgedigits/ensemble.py)
+           **{f"default-{i}": f"default-{i}.edm" for i in range(2, 9)}}
 
 
 def default_model_path() -> str:
@@ -131,7 +130,8 @@ class Model:
         bufs = getattr(self._tls, "bufs", None)
         if bufs is None:
             n = max(self.scratch_size, 1)
-            bufs = self._tls.bufs = (ffi.new("uint8_t[]", n), n, ffi.new("int32_t *"))
+            bufs = self._tls.bufs = (ffi.new("uint8_t[]", n), n, ffi.new("int32_t *"),
+                                     ffi.new("int32_t[]", self.n_classes))
         return bufs
 
     @classmethod
@@ -192,8 +192,6 @@ class Model:
 
     def predict_digit(self, x) -> int:
         """Most likely digit of one image."""
-        if has_character_classes(self.n_classes):
-            return int(self.predict_log_proba(as_images(x, single=True))[0].argmax())
         # Fast path for what a camera pipeline passes (a contiguous uint8 28x28 patch): the
         # Python overhead is a few microseconds, comparable to the C forward pass itself.
         if not (type(x) is np.ndarray and x.dtype == np.uint8 and x.shape in _ONE_IMAGE_SHAPES
@@ -201,12 +199,17 @@ class Model:
             x = as_images(x, single=True)
         if self._transform is not None:
             x = self._transform(x.reshape(1, IMAGE_SIZE))
-        scratch, n, pred = self._single_buffers()
-        status = lib.ed_forward_u8(self._model, ffi.from_buffer(x), ffi.NULL, ffi.NULL, pred,
-                                   scratch, n)
+        scratch, n, pred, logits = self._single_buffers()
+        digits_only = not has_character_classes(self.n_classes)
+        status = lib.ed_forward_u8(self._model, ffi.from_buffer(x), ffi.NULL if digits_only else logits,
+                                   ffi.NULL, pred, scratch, n)
         if status != 0:
             _check_status(status, "forward pass failed")
-        return int(pred[0])
+        if digits_only:
+            return int(pred[0])
+        # the likeliest digit: spreading the other classes' mass evenly keeps the digits' order
+        digit_logits = ffi.unpack(logits, N_DIGITS)
+        return digit_logits.index(max(digit_logits))
 
     def logits_q16(self, X) -> np.ndarray:
         """The C core's int32 Q16 logits (N, n_classes) of the images after the model's input
@@ -225,10 +228,8 @@ class Model:
 
 def load_model(path: str | os.PathLike | None = None) -> Model:
     """Load a model file. None or "default": the shipped default; "logreg": the shipped
-    logistic regression; "default-2", "default-3", "default-4": the reader ensemble's other
-    members (an MLP, a network with a convolutional first layer, and an MLP reading deskewed
-    patches); anything else: a
-    path to a model file."""
+    logistic regression; "default-2" ... "default-8": the reader ensemble's other members
+    (edgedigits/ensemble.py SHIPPED_ENSEMBLE); anything else: a path to a model file."""
     if path is None:
         path = "default"
     if isinstance(path, str) and path in SHIPPED:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .classes import N_DIGITS, has_character_classes
 from .modelfile import ACT_CONV_SIGMOID, ACT_SIGMOID, QuantLayer, conv_side, conv_windows, unpack_model
 
 SIGMOID_LUT_SIZE = 1024
@@ -81,6 +82,14 @@ class Trace:
     logits: np.ndarray  # int32 (N, n_classes), Q16
     log_proba: np.ndarray  # float64 (N, n_classes)
     pred: np.ndarray  # int64 (N,), argmax of logits, first index on ties
+
+    @property
+    def digits(self) -> np.ndarray:
+        """(N,) int64: what Model.predict_digits returns: for a model with the separator and
+        not-a-character classes (classes.py), the likeliest of the ten digits; else pred."""
+        if has_character_classes(self.logits.shape[1]):
+            return self.logits[:, :N_DIGITS].argmax(axis=1).astype(np.int64)
+        return self.pred
 
 
 def forward(model: bytes | list[QuantLayer], x: np.ndarray) -> Trace:

@@ -55,10 +55,10 @@ def assert_trace_equal(model: edgedigits.Model, x: np.ndarray) -> None:
     np.testing.assert_array_equal(logits, ref.logits, err_msg="int32 Q16 logits")
     # C returns float32: within 1e-5, relative to the magnitude once |log p| exceeds 1
     # (random models reach |log p| of hundreds, where a float32 ulp alone is 3e-5).
-    logp = model.predict_log_proba(x)
+    logp = model.predict_class_log_proba(x)
     diff = (np.abs(logp - ref.log_proba) / np.maximum(1.0, np.abs(ref.log_proba))).max()
     assert diff <= 1e-5, f"log-probabilities differ by up to {diff:g}"
-    np.testing.assert_array_equal(model.predict_digits(x), ref.pred)
+    np.testing.assert_array_equal(model.predict_digits(x), ref.digits)
 
 
 @pytest.mark.parametrize("hidden", [[], [1], [37], [13, 7], [100, 30]])

@@ -21,7 +21,7 @@ def shipped():
     return load_ensemble()
 
 
-MAX_ENSEMBLE_ERROR = 0.007  # the shipped ensemble on the 10,000 MNIST test digits
+MAX_ENSEMBLE_ERROR = 0.006  # the shipped ensemble on the 10,000 MNIST test digits (issue 20)
 
 def _images(n: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, (n, 28, 28), dtype=np.uint8)
@@ -65,7 +65,7 @@ def test_ensemble_is_better_on_mnist_than_its_members(shipped, mnist_test):
     images, labels = mnist_test
     errors = [float((m.predict_digits(images) != labels).mean()) for m in shipped.members]
     ensemble = float((shipped.predict_digits(images) != labels).mean())
-    # measured: members 0.89%, 0.88% (MLPs) and 1.23% (convolutional), the three together 0.57%
+    # measured: members 0.83-0.89% (MLPs), 1.23% and 1.14% (convolutional); the eight 0.48%
     assert ensemble < min(errors), f"ensemble {ensemble:.2%} vs members {errors}"
     assert ensemble <= MAX_ENSEMBLE_ERROR, f"ensemble {ensemble:.2%} > {MAX_ENSEMBLE_ERROR:.2%}"
 
@@ -75,6 +75,27 @@ def test_reader_reads_with_the_shipped_ensemble_by_default(shipped):
     assert isinstance(default, Ensemble)
     assert [m.sha256 for m in default.members] == [m.sha256 for m in shipped.members]
     assert edgedigits.read_number(EXAMPLE) == edgedigits.read_number(EXAMPLE, model=shipped)
+
+
+def test_members_with_other_classes_are_averaged_over_the_digits(shipped):
+    by_classes = {}
+    for m in shipped.members:
+        by_classes.setdefault(m.n_classes, m)
+    assert sorted(by_classes) == [10, 19]  # the shipped ensemble mixes both recipes
+    x = _images(40, seed=3)
+    digits_only, many = by_classes[10], by_classes[19]
+    mixed = Ensemble([many, digits_only])
+    assert mixed.n_classes == 10
+    # each member's non-digit mass spread over the digits first, then the renormalised mean
+    want = mean_log_proba([many.predict_log_proba(x), digits_only.predict_log_proba(x)])
+    np.testing.assert_allclose(mixed.predict_class_log_proba(x), want, atol=1e-12)
+    np.testing.assert_allclose(mixed.predict_log_proba(x), want, atol=1e-12)
+    # one class set: every class is kept
+    same = Ensemble([many, many])
+    assert same.n_classes == 19 and same.predict_class_log_proba(x).shape == (40, 19)
+    # the reader's classify (shifted views, members' inputs) combines them the same way
+    got = classify.classify_classes(x, mixed, shifts=((0, 0),))
+    np.testing.assert_allclose(got, want, atol=1e-9)
 
 
 def test_bad_ensembles_are_refused(shipped):
@@ -88,6 +109,11 @@ def test_bad_ensembles_are_refused(shipped):
         load_ensemble(["default", "no-such-model.edm"])
     with pytest.raises(ValueError, match="shape"):
         shipped.predict_log_proba(np.zeros((3, 27, 27), np.uint8))
+    from edgedigits.quantize import quantize_mlp
+    rng = np.random.default_rng(5)
+    five = edgedigits.Model(quantize_mlp([(rng.normal(0, 0.1, (5, 784)), np.zeros(5))]))
+    with pytest.raises(ValueError, match="ten digits"):
+        Ensemble([shipped.members[0], five])
 
 
 def test_tools_name_the_reader_model_as_the_reader_uses_it(shipped):

@@ -59,7 +59,7 @@ def assert_model_exact(model: edgedigits.Model, x: np.ndarray) -> None:
     ref = reference.forward(model.blob, x)
     np.testing.assert_array_equal(model.logits_q16(x), ref.logits,
                                   err_msg=f"int32 Q16 logits, kernel {KERNELS[model._model.kernel]}")
-    np.testing.assert_array_equal(model.predict_digits(x), ref.pred)
+    np.testing.assert_array_equal(model.predict_digits(x), ref.digits)
 
 
 @pytest.mark.parametrize("kernel", each_kernel())

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import edgedigits
+from edgedigits.classes import N_CLASSES
 from training import export
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -20,12 +21,14 @@ MAX_MLP_ERROR = 0.010
 MAX_LOGREG_ERROR = 0.078
 MAX_QUANT_LOSS = 0.0005  # 0.05 percentage points
 MAX_FILE_BYTES = 1 << 20
-# default-3 is kept for what it adds to the reader's ensemble on photos (docs/training.md), not
-# as a model of its own: it is held to 1.5%, well inside the notebook's 2.5% bonus bar (measured
-# 1.23%); the ensemble as a whole is held to 0.7% (tests/test_ensemble.py).
+# The convolutional members (default-3, default-7) are kept for what they add to the reader's
+# ensemble (docs/training.md), not as models of their own: they are held to 1.5%, well inside the
+# notebook's 2.5% bonus bar (measured 1.23% and 1.14%); the ensemble as a whole is held to 0.6%
+# (tests/test_ensemble.py).
 MAX_MEMBER_ERROR = 0.015
-TARGETS = {"default": MAX_MLP_ERROR, "default-2": MAX_MLP_ERROR, "default-3": MAX_MEMBER_ERROR,
-           "default-4": MAX_MLP_ERROR, "logreg": MAX_LOGREG_ERROR}
+TARGETS = {"default": MAX_MLP_ERROR, "logreg": MAX_LOGREG_ERROR,
+           **{f"default-{i}": MAX_MLP_ERROR for i in (2, 4, 5, 6, 8)},
+           "default-3": MAX_MEMBER_ERROR, "default-7": MAX_MEMBER_ERROR}
 
 
 @pytest.mark.parametrize("name", sorted(TARGETS))
@@ -43,7 +46,8 @@ def test_shipped_model_meets_its_test_error_target(name, mnist_test):
 
 def test_default_model_is_an_mlp_and_logreg_has_no_hidden_layer():
     default, logreg = edgedigits.load_model(), edgedigits.load_model("logreg")
-    assert len(default.layer_sizes) >= 3 and default.layer_sizes[0] == 784 and default.layer_sizes[-1] == 10
+    assert len(default.layer_sizes) >= 3 and default.layer_sizes[0] == 784
+    assert default.layer_sizes[-1] == N_CLASSES  # the digits, separators and not-a-character
     assert logreg.layer_sizes == (784, 10)
     conv = edgedigits.load_model("default-3")  # the ensemble's convolutional member
     assert conv.layers[0].activation == "conv-sigmoid" and conv.layers[0].conv == tuple(conv.meta["conv"])

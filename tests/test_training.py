@@ -181,7 +181,7 @@ def test_overrides_may_name_their_section(tmp_path):
 
 
 def test_config_files_load_and_reject_unknown_settings(tmp_path):
-    for name in ("default.toml", "logreg.toml", "reader_conv.toml"):
+    for name in ("hands.toml", "reader_mixed.toml", "logreg.toml", "reader_conv.toml"):
         cfg = train.load_config(os.path.join(ROOT, "training", "configs", name))
         assert cfg.model_file.startswith("edgedigits/models/")
     conv = train.load_config(os.path.join(ROOT, "training", "configs", "reader_conv.toml"))

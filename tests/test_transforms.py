@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import edgedigits
+from edgedigits.classes import digit_log_proba
 from edgedigits.modelfile import ModelFormatError
 from edgedigits.quantize import quantize_mlp
 from edgedigits.transforms import MAX_SKEW, deskew
@@ -117,7 +118,8 @@ def test_reader_views_deskew_once_per_patch(mnist_test, monkeypatch):
     ensemble = edgedigits.load_ensemble()
     assert any(m.input_transform == "deskew" for m in ensemble.members)
     views = np.concatenate([C._shifted(patches, dy, dx) for dy, dx in C.TTA_SHIFTS])
-    per_view = C._mean(ensemble.predict_log_proba(views), len(C.TTA_SHIFTS), len(patches))
+    per_view = digit_log_proba(
+        C._mean(ensemble.predict_class_log_proba(views), len(C.TTA_SHIFTS), len(patches)))
     sizes = []
 
     def counted(x):
@@ -131,6 +133,6 @@ def test_reader_views_deskew_once_per_patch(mnist_test, monkeypatch):
     # a plain model, or one whose transform is not known to commute, is given the views
     plain = edgedigits.load_model()
     sizes.clear()
-    assert np.array_equal(C.classify(patches, plain),
-                          C._mean(plain.predict_log_proba(views), len(C.TTA_SHIFTS), len(patches)))
+    assert np.array_equal(C.classify(patches, plain), digit_log_proba(
+        C._mean(plain.predict_class_log_proba(views), len(C.TTA_SHIFTS), len(patches))))
     assert sizes == []

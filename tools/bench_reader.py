@@ -1,12 +1,12 @@
 """Reader benchmark: photos of handwritten phone numbers -> digits, against Tesseract 5.
 
-    python tools/bench.py reader [--n 500] [--n-hard 200] [--seed 2026]
-                                 [--model ensemble|default|default-2|default-3|default-4|logreg|PATH] [--tesseract-n N]
-                                 [--no-tesseract] [--no-load-digits]
+    python tools/bench.py reader [--n 500] [--n-hard 200] [--seed 2026] [--renderer synth|note]
+                                 [--model ensemble|default|default-2 ... default-8|logreg|PATH]
+                                 [--tesseract-n N] [--no-tesseract] [--no-load-digits]
     python tools/bench.py reader --tune-uncertain 150   # choose UNCERTAIN_BELOW (validation)
 
-On --n normal and --n-hard hard synthetic photos (tools/synth_photos.py, MNIST TEST digits,
-fixed seed) it measures, for edgedigits.read_number:
+On --n normal and --n-hard hard synthetic photos (tools/synth_photos.py, or with --renderer note
+tools/note_photos.py; MNIST TEST digits, fixed seed) it measures, for edgedigits.read_number:
   exact      the whole number right;
   digits     digit accuracy: aligned digits right / true digits (edit-distance alignment);
   ceiling    the same model on the same digits, each cut from its TRUE box and normalised by the
@@ -25,6 +25,7 @@ import argparse
 import os
 import platform
 import statistics
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -38,7 +39,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 
+import note_photos  # noqa: E402
 import synth_photos  # noqa: E402
+
+RENDERERS = {"synth": synth_photos, "note": note_photos}
 from edgedigits.camera import edit_distance  # noqa: E402
 
 TESSERACT_PSMS = (6, 7, 11, 13)
@@ -54,7 +58,7 @@ def ceiling_digits(photo, model) -> str:
     from edgedigits.pipeline import binarize, load
     from edgedigits.pipeline.classify import classify
     from edgedigits.pipeline.normalize import normalize
-    loaded = load.load(photo.image)
+    loaded = load.load(photo.jpeg)
     b = binarize.binarize(loaded.gray)
     patches = []
     for x, y, w, h in photo.boxes:
@@ -267,6 +271,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--model", default=None,
                    help="ensemble (the reader's default), default, default-2, default-3, default-4, logreg or a .edm path")
+    p.add_argument("--renderer", choices=sorted(RENDERERS), default="synth",
+                   help="the photos: tools/synth_photos.py (the benchmark's own), or "
+                        "tools/note_photos.py (a second renderer, written independently)")
     p.add_argument("--no-tesseract", action="store_true")
     p.add_argument("--tesseract-n", type=int, default=None,
                    help="run Tesseract on the first N photos of each set (default: all)")
@@ -287,10 +294,9 @@ def main(argv: list[str]) -> int:
     if args.tune_uncertain:
         tune_uncertain(model, args.tune_uncertain, args.seed + 50, 0.01)
         return 0
-    print(f"# reader benchmark ({args.split} digits): {platform.machine()}, {os.cpu_count()} cores, OpenCV "
+    print(f"# reader benchmark ({args.renderer} photos, {args.split} digits): {platform.machine()}, {os.cpu_count()} cores, OpenCV "
           f"{cv2.__version__}, one thread; model {model.meta.get('name')} {sizes}")
-    have_tess = not args.no_tesseract and subprocess.run(
-        ["tesseract", "--version"], capture_output=True).returncode == 0
+    have_tess = not args.no_tesseract and shutil.which("tesseract") is not None
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         psm = None
@@ -304,7 +310,7 @@ def main(argv: list[str]) -> int:
                                     ("hard", args.n_hard, True, args.seed + 1)):
             if n <= 0:
                 continue
-            photos = list(synth_photos.make_photos(n, seed=seed, hard=hard, split=args.split))
+            photos = list(RENDERERS[args.renderer].make_photos(n, seed=seed, hard=hard, split=args.split))
             tn = n if args.tesseract_n is None else min(n, args.tesseract_n)
             res = run_photos(photos, model, psm, tn, tmp)
             res["set"] = name

@@ -101,7 +101,7 @@ def _views_log_proba(patches: np.ndarray, model, shifts) -> np.ndarray:
         if name not in by_input:
             by_input[name] = views(patches if name is None else INPUT_TRANSFORMS[name](patches))
         logps.append(m.predict_class_log_proba(by_input[name], transformed=name is not None))
-    return mean_log_proba(logps) if isinstance(model, Ensemble) else logps[0]
+    return model.combine(logps) if isinstance(model, Ensemble) else logps[0]
 
 
 def _mean(logp: np.ndarray, n_views: int, n: int) -> np.ndarray:
