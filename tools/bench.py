@@ -5,6 +5,7 @@
     python tools/bench.py reader      # photo reader vs Tesseract
     python tools/bench.py camera      # frames from first steady frame to announcement
     python tools/bench.py styles      # the classifier on held-out hands: fonts, variants, load_digits
+    python tools/bench.py risk        # the reader's risk-coverage on two photo renderers
 
 Results, with the command that made them, go in docs/benchmarks.md.
 """
@@ -20,6 +21,7 @@ SUITES = {
     "reader": "bench_reader",
     "camera": "bench_camera",
     "styles": "bench_styles",
+    "risk": "bench_risk",
 }
 
 
