@@ -800,3 +800,31 @@ def test_pure_noise_reads_nothing(shape):
                 np.clip(rng.normal(128, 60, shape), 0, 255).astype(np.uint8)):
         r = read_number(img)
         assert r.digits == "" and r.reason == REASON_NO_WRITING
+
+
+def test_joining_tilted_lines_is_not_quadratic_in_passes(mnist_dir, monkeypatch):
+    """A textured table (cloth) makes hundreds of short lines; joining those that continue each
+    other along a tilt must look at each line once, and once more per join, not every line again
+    after every join (that took 15 s on one such photo)."""
+    import note_photos
+    from edgedigits import reader as R
+    from edgedigits.pipeline import lines as L
+    calls = {"slope": 0, "in": 0, "out": 0}
+    slope, join = L._slope, L._join_tilted
+
+    def counted_slope(*a):
+        calls["slope"] += 1
+        return slope(*a)
+
+    def counted_join(lines, *a):
+        calls["in"] = len(lines)
+        out = join(lines, *a)
+        calls["out"] = len(out)
+        return out
+    monkeypatch.setattr(L, "_slope", counted_slope)
+    monkeypatch.setattr(L, "_join_tilted", counted_join)
+    photo = next(note_photos.make_photos(1, seed=9, split="valid"))  # a note on striped cloth
+    R._analyse(photo.jpeg)
+    joins = calls["in"] - calls["out"]
+    assert calls["in"] >= 100 and joins >= 10  # the scene this test needs
+    assert calls["slope"] <= calls["in"] + joins

@@ -145,50 +145,63 @@ def _slope(cx: np.ndarray, cy: np.ndarray) -> float:
 
 
 def _join_tilted(lines: list[Line], x, y, w, h, labels) -> list[Line]:
-    """Join lines that continue each other along a tilt (see JOIN_*)."""
+    """Join lines that continue each other along a tilt (see JOIN_*): the first joinable pair in
+    (a, b) order is joined, again until no pair is left. Which pairs can be joined is kept in a
+    matrix, so a join recomputes one row and one column, not every pair (a textured table makes
+    hundreds of lines)."""
     pos = {int(lab): i for i, lab in enumerate(labels)}
     cx, cy = x + w / 2, y + h / 2
 
-    def ends(ln: Line):
+    def ends(ln: Line) -> tuple:
+        """What the pair test needs of a line: its height, whether it has digit-sized marks,
+        the right end of its last such mark and the left end of its first (box, centre), its
+        slope, and its box's x-extent."""
         idx = np.array([pos[m] for m in ln.members])
         big = idx[h[idx] >= DIGIT_SIZED * ln.height]
         big = big[np.argsort(cx[big])]
-        return big, _slope(cx[big], cy[big])
+        if big.size == 0:
+            return (ln.height, False, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+        ra, lb = big[-1], big[0]
+        return (ln.height, True, x[ra] + w[ra], cx[ra], cy[ra], x[lb], cx[lb], cy[lb],
+                _slope(cx[big], cy[big]), ln.box[0], ln.box[0] + ln.box[2])
 
-    joined = True
-    while joined and len(lines) > 1:
-        joined = False
-        info = [ends(ln) for ln in lines]  # once per pass, not once per pair
-        for a in range(len(lines)):
-            for b in range(len(lines)):
-                A, B = lines[a], lines[b]
-                if a == b or max(A.height, B.height) > JOIN_H_RATIO * min(A.height, B.height):
-                    continue
-                (ia, sa), (ib, sb) = info[a], info[b]
-                if ia.size == 0 or ib.size == 0:
-                    continue
-                ra, lb = ia[-1], ib[0]  # A's last digit-sized mark, B's first
-                H = max(A.height, B.height)
-                gap = x[lb] - (x[ra] + w[ra])
-                # The ink gap: small marks of either line (a dash, a broken 5's pieces) bridge it.
-                ink_gap = min(gap, B.box[0] - (A.box[0] + A.box[2]))
-                if not (-0.2 * H <= gap and ink_gap <= JOIN_MAX_GAP * H) or cx[lb] <= cx[ra]:
-                    continue
-                dx = cx[lb] - cx[ra]
-                miss = min(abs(cy[ra] + sa * dx - cy[lb]), abs(cy[lb] - sb * dx - cy[ra]))
-                if miss > JOIN_MAX_DY * H:
-                    continue
-                mem = sorted(A.members + B.members, key=lambda m: x[pos[m]])
-                x0, y0 = min(A.box[0], B.box[0]), min(A.box[1], B.box[1])
-                x1 = max(A.box[0] + A.box[2], B.box[0] + B.box[2])
-                y1 = max(A.box[1] + A.box[3], B.box[1] + B.box[3])
-                hs = np.array([h[pos[m]] for m in mem])
-                med = float(np.median(hs[hs >= DIGIT_SIZED * max(A.height, B.height)]))
-                lines[a] = Line(tuple(mem), med, (int(x0), int(y0), int(x1 - x0), int(y1 - y0)),
-                                A.score + B.score)
-                del lines[b]
-                joined = True
-                break
-            if joined:
-                break
+    def joinable(info: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """(len(rows), len(cols)) bool: line rows[i] (A) is continued by line cols[j] (B)."""
+        A, B = info[:, rows][:, :, None], info[:, cols][:, None, :]
+        ha, hb = A[0], B[0]
+        H = np.maximum(ha, hb)
+        gap = B[5] - A[2]                       # B's first digit-sized mark after A's last
+        ink_gap = np.minimum(gap, B[9] - A[10])  # small marks of either line bridge it
+        dx = B[6] - A[3]
+        with np.errstate(invalid="ignore"):
+            miss = np.minimum(np.abs(A[4] + A[8] * dx - B[7]), np.abs(B[7] - B[8] * dx - A[4]))
+        ok = (H <= JOIN_H_RATIO * np.minimum(ha, hb)) & (A[1] > 0) & (B[1] > 0) & \
+            (-0.2 * H <= gap) & (ink_gap <= JOIN_MAX_GAP * H) & (B[6] > A[3]) & (miss <= JOIN_MAX_DY * H)
+        ok &= rows[:, None] != cols[None, :]
+        return ok
+
+    if len(lines) < 2:
+        return lines
+    info = np.array([ends(ln) for ln in lines], np.float64).T  # (11, L)
+    every = np.arange(len(lines))
+    can = joinable(info, every, every)
+    while can.any():
+        a, b = np.unravel_index(int(np.argmax(can)), can.shape)  # the first pair, row-major
+        A, B = lines[a], lines[b]
+        mem = sorted(A.members + B.members, key=lambda m: x[pos[m]])
+        x0, y0 = min(A.box[0], B.box[0]), min(A.box[1], B.box[1])
+        x1 = max(A.box[0] + A.box[2], B.box[0] + B.box[2])
+        y1 = max(A.box[1] + A.box[3], B.box[1] + B.box[3])
+        hs = np.array([h[pos[m]] for m in mem])
+        med = float(np.median(hs[hs >= DIGIT_SIZED * max(A.height, B.height)]))
+        lines[a] = Line(tuple(mem), med, (int(x0), int(y0), int(x1 - x0), int(y1 - y0)),
+                        A.score + B.score)
+        info[:, a] = ends(lines[a])
+        del lines[b]
+        info = np.delete(info, b, axis=1)
+        can = np.delete(np.delete(can, b, axis=0), b, axis=1)
+        a -= a > b
+        every = np.arange(len(lines))
+        can[a, :] = joinable(info, np.array([a]), every)[0]
+        can[:, a] = joinable(info, every, np.array([a]))[:, 0]
     return lines
