@@ -828,3 +828,23 @@ def test_joining_tilted_lines_is_not_quadratic_in_passes(mnist_dir, monkeypatch)
     joins = calls["in"] - calls["out"]
     assert calls["in"] >= 100 and joins >= 10  # the scene this test needs
     assert calls["slope"] <= calls["in"] + joins
+
+
+def test_a_huge_thin_mark_is_thickened_at_a_coarser_scale(monkeypatch):
+    """A thin mark hundreds of px tall (a note's edge, a stripe of cloth) needs its strokes grown
+    by dozens of px to look like an MNIST digit; that is done on the mark shrunk first, never
+    with a kernel wider than 2 MAX_DILATE_PX + 1 px (a 100-px kernel took seconds a photo)."""
+    from edgedigits.pipeline import normalize as N
+    kernels = []
+    dilate = cv2.dilate
+
+    def counted(src, kernel, *a, **k):
+        kernels.append(kernel.shape)
+        return dilate(src, kernel, *a, **k)
+    monkeypatch.setattr(N.cv2, "dilate", counted)
+    ink = np.zeros((600, 40), np.uint8)
+    ink[:, 19:21] = 255                      # a 2-px stroke, 600 px tall
+    patch = N.normalize(ink, (ink > 0).astype(np.uint8))
+    assert max(max(s) for s in kernels) <= 2 * N.MAX_DILATE_PX + 1
+    ys, xs = np.nonzero(patch > 128)
+    assert np.ptp(ys) >= 18 and np.ptp(xs) <= 4  # still a tall, thin 1, MNIST-thick
