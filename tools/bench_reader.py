@@ -280,8 +280,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("--no-load-digits", action="store_true")
     p.add_argument("--split", choices=("test", "valid"), default="test",
                    help="digits of the photos: MNIST test digits (the benchmark), or the "
-                        "validation digits 50,000..59,999 (for choosing reader changes; this "
-                        "session's: --split valid --n 300 --n-hard 150 --seed 555)")
+                        "validation digits 50,000..59,999 (for choosing reader changes, e.g. "
+                        "--split valid --n 300 --n-hard 150 --seed 555)")
     p.add_argument("--tune-uncertain", type=int, default=0, metavar="N",
                    help="instead: choose UNCERTAIN_BELOW on N normal + N hard photos of "
                         "MNIST validation digits")

@@ -144,6 +144,13 @@ def _slope(cx: np.ndarray, cy: np.ndarray) -> float:
     return float(np.clip(np.polyfit(cx, cy, 1)[0], -JOIN_MAX_SLOPE, JOIN_MAX_SLOPE))
 
 
+# What _join_tilted knows of a line, one row each: its height, whether it has digit-sized marks,
+# its last such mark's right end and centre, its first such mark's left end and centre, the slope
+# through them, and its box's x-extent.
+(_HEIGHT, _HAS_BIG, _LAST_X1, _LAST_CX, _LAST_CY, _FIRST_X0, _FIRST_CX, _FIRST_CY, _SLOPE,
+ _BOX_X0, _BOX_X1) = range(11)
+
+
 def _join_tilted(lines: list[Line], x, y, w, h, labels) -> list[Line]:
     """Join lines that continue each other along a tilt (see JOIN_*): the first joinable pair in
     (a, b) order is joined, again until no pair is left. Which pairs can be joined is kept in a
@@ -153,9 +160,7 @@ def _join_tilted(lines: list[Line], x, y, w, h, labels) -> list[Line]:
     cx, cy = x + w / 2, y + h / 2
 
     def ends(ln: Line) -> tuple:
-        """What the pair test needs of a line: its height, whether it has digit-sized marks,
-        the right end of its last such mark and the left end of its first (box, centre), its
-        slope, and its box's x-extent."""
+        """What the pair test needs of a line, in the order of _HEIGHT ... _BOX_X1."""
         idx = np.array([pos[m] for m in ln.members])
         big = idx[h[idx] >= DIGIT_SIZED * ln.height]
         big = big[np.argsort(cx[big])]
@@ -168,15 +173,16 @@ def _join_tilted(lines: list[Line], x, y, w, h, labels) -> list[Line]:
     def joinable(info: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """(len(rows), len(cols)) bool: line rows[i] (A) is continued by line cols[j] (B)."""
         A, B = info[:, rows][:, :, None], info[:, cols][:, None, :]
-        ha, hb = A[0], B[0]
+        ha, hb = A[_HEIGHT], B[_HEIGHT]
         H = np.maximum(ha, hb)
-        gap = B[5] - A[2]                       # B's first digit-sized mark after A's last
-        ink_gap = np.minimum(gap, B[9] - A[10])  # small marks of either line bridge it
-        dx = B[6] - A[3]
+        gap = B[_FIRST_X0] - A[_LAST_X1]  # B's first digit-sized mark after A's last
+        ink_gap = np.minimum(gap, B[_BOX_X0] - A[_BOX_X1])  # small marks of either line bridge it
+        dx = B[_FIRST_CX] - A[_LAST_CX]
         with np.errstate(invalid="ignore"):
-            miss = np.minimum(np.abs(A[4] + A[8] * dx - B[7]), np.abs(B[7] - B[8] * dx - A[4]))
-        ok = (H <= JOIN_H_RATIO * np.minimum(ha, hb)) & (A[1] > 0) & (B[1] > 0) & \
-            (-0.2 * H <= gap) & (ink_gap <= JOIN_MAX_GAP * H) & (B[6] > A[3]) & (miss <= JOIN_MAX_DY * H)
+            miss = np.minimum(np.abs(A[_LAST_CY] + A[_SLOPE] * dx - B[_FIRST_CY]),
+                              np.abs(B[_FIRST_CY] - B[_SLOPE] * dx - A[_LAST_CY]))
+        ok = (H <= JOIN_H_RATIO * np.minimum(ha, hb)) & (A[_HAS_BIG] > 0) & (B[_HAS_BIG] > 0) & \
+            (-0.2 * H <= gap) & (ink_gap <= JOIN_MAX_GAP * H) & (dx > 0) & (miss <= JOIN_MAX_DY * H)
         ok &= rows[:, None] != cols[None, :]
         return ok
 
