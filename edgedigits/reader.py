@@ -70,6 +70,12 @@ MIN_MEAN_CONFIDENCE = 0.6
 LONG_LINE = 15
 MAX_UNCERTAIN_SHARE = 0.5
 PLAUSIBLE_MIN_DIGITS = 4
+# read_number reads up to CANDIDATE_LINES of the most prominent lines (those at least
+# MIN_CANDIDATE_SCORE as prominent as the first) and keeps the one the classifier reads best.
+CANDIDATE_LINES = 6
+# The fewest digits of a phone number (a local number without its area code).
+PHONE_MIN_DIGITS = 7
+MIN_CANDIDATE_SCORE = 0.02
 # Alternatives for uncertain digits: at most this many, each at least this probable.
 MAX_ALTERNATIVES = 2
 MIN_ALTERNATIVE_P = 0.02
@@ -260,19 +266,22 @@ def read_number(image, *, model=None) -> Reading:
     if page is None or not page.lines:
         return Reading.empty(reason or REASON_NO_WRITING)
     model = model if model is not None else default_model()
-    first = fragment = None
+    # The classifier chooses among the most prominent lines: the one with the most evidence of
+    # digits (the sum of its digits' probabilities) is the number; a line touching the border
+    # (the table's grain, a page edge) is read only when no whole line holds a number.
     best = page.lines[0].score
-    for line in page.lines[:3]:  # the most prominent line with digits in it
-        if line.score < MIN_LINE_SCORE * best:
-            break  # not a stray mark far less prominent than the writing that was refused
+    candidates, first = [], None
+    for rank, line in enumerate(page.lines[:CANDIDATE_LINES]):
+        if line.score < MIN_CANDIDATE_SCORE * best:
+            break
         r = _read_line(page, line, model)
-        if r.digits and r.reason in REASONS_CUT_OFF and len(r.digits) < PLAUSIBLE_MIN_DIGITS:
-            # A mark or two cut off at the edge (a shadow's edge, the table at a corner of the
-            # photo): a whole number further down the list is the one to read.
-            fragment = fragment or r
-            continue
-        if r.digits and (fragment is None or (r.reason is None
-                                              and len(r.digits) >= PLAUSIBLE_MIN_DIGITS)):
-            return r
-        first = first or r
-    return fragment or first
+        if r.digits:
+            whole = r.reason is None and PLAUSIBLE_MIN_DIGITS <= len(r.digits) <= LONG_LINE
+            if whole and not r.uncertain and len(r.digits) >= PHONE_MIN_DIGITS:
+                return r  # a whole, sure phone number: a less prominent line will not beat it
+            candidates.append(((whole, float(np.sum(r.confidences)), -rank), r))
+        elif rank == 0:
+            first = r
+    if not candidates:
+        return first
+    return max(candidates, key=lambda c: c[0])[1]

@@ -280,6 +280,34 @@ def test_line_whose_groups_step_down_is_joined():
     assert sorted(lines.find_lines(marks(70), (300, 600))[0].members) == list(range(1, 7))
     assert len(lines.find_lines(marks(80), (300, 600))[0].members) == 3
 
+def test_a_big_mark_does_not_swallow_a_row_of_smaller_writing():
+    # a page edge or a streak of the table 190 px tall beside a row of six 20x30 marks whose
+    # centres lie in its band: the row is writing at another scale, a line of its own (a note
+    # photo on a wooden table lost "74 16 55" into the page's torn edge this way)
+    st = [[0, 0, 640, 480, 0], [400, 150, 14, 190, 900]]
+    st += [[150 + 35 * i, 300, 20, 30, 250] for i in range(6)]
+    found = lines.find_lines(np.array(st), (480, 640))
+    row = [ln for ln in found if 2 in ln.members]
+    assert sorted(row[0].members) == list(range(2, 8))
+    # a dash or a dot in that band still belongs to the big line's (no row of its own)
+    st = st[:2] + [[380, 250, 12, 6, 60]]
+    assert sorted(lines.find_lines(np.array(st), (480, 640))[0].members) == [1, 2]
+
+
+def test_the_phone_number_beats_a_more_prominent_short_line(pick):
+    # a house number written large above a phone number written smaller: the classifier's
+    # reading of the candidate lines, not prominence alone, chooses the phone number
+    big = rd.draw_line([pick(1)[0], pick(2)[0]], height=120)[0]
+    number = [pick(d)[0] for d in (0, 6, 4, 7, 0, 3, 5, 8)]
+    small = rd.draw_line(number, height=50)[0]
+    page = np.zeros((big.shape[0] + small.shape[0] + 80, max(big.shape[1], small.shape[1]) + 40))
+    page[20:20 + big.shape[0], 20:20 + big.shape[1]] = big
+    page[60 + big.shape[0]:60 + big.shape[0] + small.shape[0], 20:20 + small.shape[1]] = small
+    r = read_number(rd.on_paper(page))
+    assert r.digits == "06470358"
+    assert r.reason is None
+
+
 # ---- stage 4: segment ----------------------------------------------------------------------
 
 def test_touching_digits_are_split(pick):

@@ -100,6 +100,12 @@ def find_lines(stats: np.ndarray, image_shape: tuple[int, int]) -> list[Line]:
         mem = idx[roots == r]
         groups.append((float((h[mem][h[mem] >= DIGIT_SIZED * np.median(h[mem])] ** 2).sum()), mem))
     groups.sort(key=lambda g: -g[0])
+    # The median mark height of each mark's own group (of two or more marks): a row of marks
+    # far smaller than a line is writing at another scale, not that line's dots and dashes.
+    own_h = np.full(len(x), np.inf)
+    for _, mem in groups:
+        if mem.size >= 2:
+            own_h[mem] = np.median(h[mem])
     taken = np.zeros(len(x), bool)
     lines = []
     for _, mem in groups:
@@ -114,7 +120,8 @@ def find_lines(stats: np.ndarray, image_shape: tuple[int, int]) -> list[Line]:
         # within its x-extent: they belong to it, even if they first formed lines of their own.
         g = BAND_GROW * med
         inside = candidates & ~taken & (cy >= ly0 - g) & (cy <= ly1 + g) & \
-            (cx >= lx0 - med) & (cx <= lx1 + med) & (h <= 1.5 * med)
+            (cx >= lx0 - med) & (cx <= lx1 + med) & (h <= 1.5 * med) & \
+            (own_h * LINK_H_RATIO >= med)
         # ... and in the band of the line where it is (its nearest members), not merely in the
         # band of a long tilted line: a smaller line written just above stays out.
         cand = np.flatnonzero(inside)
