@@ -716,6 +716,39 @@ def test_number_cut_off_at_the_edge(pick):
 
 
 
+@pytest.mark.parametrize("turns", [1, 2, 3])
+def test_box_back_maps_a_turned_box_to_the_input(turns):
+    from edgedigits.reader import _box_back
+    img = np.zeros((60, 90), np.uint8)
+    img[10:25, 50:58] = 1  # x 50, y 10, w 8, h 15
+    turned = np.rot90(img, turns)
+    ys, xs = np.nonzero(turned)
+    box = (int(xs.min()), int(ys.min()), int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1)
+    assert _box_back(box, turns, img.shape) == (50, 10, 8, 15)
+
+
+@pytest.mark.parametrize("turns", [1, 2, 3])
+def test_a_number_any_way_round_is_read_upright(pick, turns):
+    # a photo with no orientation metadata of a note lying sideways or upside down: the page
+    # is read turned, and the boxes still point at the digits in the photo as given
+    number = (2, 0, 3, 4, 7, 5, 2, 9)
+    alpha, boxes = rd.draw_line([pick(d)[0] for d in number], height=56, gap=0.3)
+    img = rd.on_paper(alpha)
+    upright = read_number(img)
+    assert upright.digits == "20347529"
+    turned = np.ascontiguousarray(np.rot90(img, turns))
+    r = read_number(turned)
+    assert r.digits == upright.digits
+    assert r.reason is None
+    ink = np.rot90(alpha, turns) > 0.5
+    for x, y, w, h in r.boxes:
+        assert ink[y:y + h, x:x + w].mean() > 0.05  # the box holds a digit's strokes
+    from edgedigits.reader import _box_back
+    back = [_box_back(b, turns, img.shape) for b in r.boxes]  # into the upright image
+    for (x, y, w, h), (bx, by, bw, bh) in zip(back, upright.boxes):
+        assert abs(x - bx) <= 3 and abs(y - by) <= 3 and abs(w - bw) <= 3 and abs(h - bh) <= 3
+
+
 def test_whole_number_beats_a_mark_cut_off_at_the_edge(pick):
     # a dark band at the photo's left edge, into its corner (a shadow's edge, the table beyond
     # the page), is more prominent than the number and reads as a digit "cut off at the left
