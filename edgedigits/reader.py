@@ -10,6 +10,7 @@ small writing keeps its detail. See docs/reader.md for the stages, thresholds an
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -53,8 +54,15 @@ BLURRY_LAPLACIAN_VAR = 4.0
 NOISE_MIN_COMPONENTS = 150
 NOISE_SPECK_AREA = 20
 NOISE_SPECK_SHARE = 0.6
-# A line touching the image border (within this many detection px) may be cut off.
+# A line touching the image border (within this many detection px) may be cut off: it is when
+# its ink (contrast, summed) on the border's outermost pixels is at least TRUNC_RATIO of its ink
+# TRUNC_DEPTH working px further in (a stroke running on), not a rounded end fading to a point.
+# On 300 validation photos cropped to the number's digits: 8 whole numbers said to be cut off
+# (297 with "touches the border" alone), and as many cut numbers caught (295 of 300 with the
+# last digit halved, 291 with a quarter of it left, 296 with the first halved).
 EDGE_MARGIN = 2
+TRUNC_DEPTH = 2
+TRUNC_RATIO = 0.7
 # Gaps wider than this x line height separate groups of digits.
 GROUP_GAP = 0.55
 # Texture or noise (a patterned surface, a defocused page) is not a number: such a line is
@@ -162,21 +170,49 @@ def _analyse(image, turns: int = 0) -> tuple[_Page | None, str | None]:
     return page, None
 
 
-def _edge_reason(line: Line, shape: tuple[int, int]) -> str | None:
+def _edge_reason(line: Line, page: _Page, cut: "_Cut") -> str | None:
+    """The border the line's writing is cut off at, if any: the line reaches the border and a
+    stroke is truncated there (ink on the image's outermost pixels, as much of it as TRUNC_DEPTH
+    px further in: a stroke that runs on; a whole digit's rounded end merely touching the
+    border, in a tight crop, narrows to a point there). Any stroke of the line counts: a sliver
+    left of a digit cut off reads as no digit at all, and would be a silent loss."""
     x, y, w, h = line.box
-    if x <= EDGE_MARGIN:
-        return REASON_CUT_LEFT
-    if x + w >= shape[1] - EDGE_MARGIN:
-        return REASON_CUT_RIGHT
-    if y <= EDGE_MARGIN:
-        return REASON_CUT_TOP
-    if y + h >= shape[0] - EDGE_MARGIN:
-        return REASON_CUT_BOTTOM
+    det_h, det_w = page.det.shape
+    img_h, img_w = page.loaded.gray.shape
+    mask = np.where(cut.mask > 0, cut.ink, 0).astype(np.float64)
+    bx0, by0, bx1, by1 = (int(round(v * page.det_scale)) for v in (x, y, x + w, y + h))
+    rows = mask[max(0, by0 - cut.y0):max(0, by1 - cut.y0)]     # the line's band
+    cols = mask[:, max(0, bx0 - cut.x0):max(0, bx1 - cut.x0)]  # the line's extent
+    sides = (  # (reaches the border, reason, the strips from the border inwards)
+        (x <= EDGE_MARGIN and cut.x0 == 0, REASON_CUT_LEFT, rows.T),
+        (x + w >= det_w - EDGE_MARGIN and cut.x0 + mask.shape[1] == img_w, REASON_CUT_RIGHT,
+         rows.T[::-1]),
+        (y <= EDGE_MARGIN and cut.y0 == 0, REASON_CUT_TOP, cols),
+        (y + h >= det_h - EDGE_MARGIN and cut.y0 + mask.shape[0] == img_h, REASON_CUT_BOTTOM,
+         cols[::-1]),
+    )
+    d = TRUNC_DEPTH
+    for near, reason, strips in sides:
+        if near and strips.shape[0] > d and strips.shape[1]:
+            at = float(strips[0].sum())
+            if at > 0 and at >= TRUNC_RATIO * float(strips[d].sum()):
+                return reason
     return None
 
 
-def _line_glyphs(page: _Page, line: Line, model) -> tuple[list[Glyph], int, int, float]:
-    """The glyphs of one line, with the region's origin (working px) and the line height."""
+class _Cut(NamedTuple):
+    """A line's glyphs, the region's origin (working px), the line height, the region's mask."""
+    glyphs: list
+    x0: int
+    y0: int
+    height: float
+    mask: np.ndarray
+    ink: np.ndarray
+
+
+def _line_glyphs(page: _Page, line: Line, model) -> _Cut:
+    """The glyphs of one line, with the region's origin (working px), the line height and the
+    region's ink mask."""
     gray = page.loaded.gray
     s = page.det_scale
     H = line.height * s
@@ -197,15 +233,15 @@ def _line_glyphs(page: _Page, line: Line, model) -> tuple[list[Glyph], int, int,
                               rule_segment=max(6, int(REGION_RULE_SEGMENT * H)),
                               rule_gap=int(REGION_RULE_GAP * H), rule_tilted=False)
     band = (int(y - ry0), int(y + h - ry0))
-    return segment_line(ink, mask, band, H, model), rx0, ry0, H
+    return _Cut(segment_line(ink, mask, band, H, model), rx0, ry0, H, mask, ink)
 
 
 def _read_line(page: _Page, line: Line, model) -> Reading:
     if line.height * page.det_scale < MIN_DIGIT_PX:
         return Reading.empty(REASON_TOO_SMALL)
-    glyphs, rx0, ry0, H = _line_glyphs(page, line, model)
-    reading = _build(glyphs, H, rx0, ry0, page.loaded.scale)
-    edge = _edge_reason(line, page.det.shape)
+    cut = _line_glyphs(page, line, model)
+    reading = _build(cut.glyphs, cut.height, cut.x0, cut.y0, page.loaded.scale)
+    edge = _edge_reason(line, page, cut) if reading.digits else None
     if edge and reading.digits:
         return replace(reading, reason=edge)
     return reading
@@ -221,7 +257,7 @@ def digit_glyphs(image, *, model=None) -> list[tuple[tuple[int, int, int, int], 
     line = page.lines[0]
     if line.height * page.det_scale < MIN_DIGIT_PX:
         return []
-    glyphs, rx0, ry0, _ = _line_glyphs(page, line, model)
+    glyphs, rx0, ry0 = _line_glyphs(page, line, model)[:3]
     sc = page.loaded.scale
     return [((int(round((g.box[0] + rx0) * sc)), int(round((g.box[1] + ry0) * sc)),
               max(1, int(round(g.box[2] * sc))), max(1, int(round(g.box[3] * sc)))), g.patch)

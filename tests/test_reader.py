@@ -749,6 +749,22 @@ def test_a_number_any_way_round_is_read_upright(pick, turns):
         assert abs(x - bx) <= 3 and abs(y - by) <= 3 and abs(w - bw) <= 3 and abs(h - bh) <= 3
 
 
+def test_a_tight_crop_of_a_whole_number_is_not_cut_off(pick):
+    # a scan cropped to the writing: the digits' rounded ends touch the border, no stroke runs
+    # on past it; a quarter of the last digit left in the photo is cut off
+    alpha, boxes = rd.draw_line([pick(k)[0] for k in (3, 0, 6, 8, 2)], height=60, gap=0.3)
+    img = rd.on_paper(alpha)
+    ys, xs = np.nonzero(alpha > 0.5)
+    tight = img[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    r = read_number(tight)
+    assert r.digits == read_number(img).digits
+    assert r.reason is None
+    x, y, w, h = boxes[-1]
+    assert read_number(img[:, : x + w // 4]).reason == REASON_CUT_RIGHT
+    x, y, w, h = boxes[0]
+    assert read_number(img[:, x + w // 2:]).reason == REASON_CUT_LEFT
+
+
 def test_whole_number_beats_a_mark_cut_off_at_the_edge(pick):
     # a dark band at the photo's left edge, into its corner (a shadow's edge, the table beyond
     # the page), is more prominent than the number and reads as a digit "cut off at the left

@@ -32,7 +32,7 @@ def figure(photo) -> np.ndarray:
     model = edgedigits.load_model()
     page, _ = reader._analyse(photo.image)
     line = page.lines[0]
-    glyphs, rx0, ry0, H = reader._line_glyphs(page, line, model)
+    glyphs, rx0, ry0, H = reader._line_glyphs(page, line, model)[:4]
     r = edgedigits.read_number(photo.image)
     s = page.det_scale
     x, y, w, h = (int(v * s) for v in line.box)

@@ -24,8 +24,11 @@ MIN_AREA = 8
 MAX_MARK_ASPECT = 5.0
 # ... unless at least this tall (px): digits joined by an underline or a box line.
 FLAT_WRITING_MIN_H = 16
-# Marks taller than this fraction of the image are not handwriting of a phone number.
+# Marks taller than this fraction of the image are not handwriting of a phone number (a page's
+# edge, a shadow's) unless the image is a strip at least STRIP_ASPECT times as wide as it is
+# tall: a scan or a tight crop of a line, which its characters fill.
 MAX_MARK_H_FRAC = 0.95
+STRIP_ASPECT = 2.5
 # Linking: vertical overlap (of the shorter mark), horizontal gap (in heights of the taller),
 # and height ratio.
 LINK_V_OVERLAP = 0.45
@@ -76,10 +79,12 @@ def find_lines(stats: np.ndarray, image_shape: tuple[int, int]) -> list[Line]:
     """Lines from cv2.connectedComponentsWithStats stats (row 0 is background), best first."""
     x, y, w, h, area = (stats[1:, k].astype(np.float64) for k in range(5))
     labels = np.arange(1, len(stats))
+    strip = image_shape[1] >= STRIP_ASPECT * image_shape[0]
+    max_h = np.inf if strip else MAX_MARK_H_FRAC * image_shape[0]
     # Flat marks are rules or underlines, unless tall: then writing joined by an underline.
     big = (h >= MIN_MARK_H) & (area >= MIN_AREA) & \
         ((w <= MAX_MARK_ASPECT * h) | (h >= FLAT_WRITING_MIN_H)) & \
-        (h <= MAX_MARK_H_FRAC * image_shape[0])
+        (h <= max_h)
     idx = np.flatnonzero(big)
     if idx.size == 0:
         return []
@@ -93,7 +98,7 @@ def find_lines(stats: np.ndarray, image_shape: tuple[int, int]) -> list[Line]:
     link = (v_ov >= LINK_V_OVERLAP) & (gap <= LINK_H_GAP * hmax) & (ratio <= LINK_H_RATIO)
     ii, jj = np.nonzero(np.triu(link, 1))
     roots = _union_find(idx.size, np.stack([ii, jj], 1))
-    candidates = (area >= MIN_AREA // 2) & (h <= MAX_MARK_H_FRAC * image_shape[0])
+    candidates = (area >= MIN_AREA // 2) & (h <= max_h)
     cx, cy = x + w / 2, y + h / 2
     groups = []
     for r in np.unique(roots):
