@@ -29,7 +29,8 @@ import numpy as np
 from . import phone, speech
 from .reading import (
     REASON_CUT_BOTTOM, REASON_CUT_LEFT, REASON_CUT_RIGHT, REASON_CUT_TOP, REASON_NO_WRITING,
-    REASON_TOO_BLURRY, REASON_TOO_BRIGHT, REASON_TOO_DARK, REASON_TOO_SMALL, REASONS_CUT_OFF,
+    REASON_TOO_BLURRY, REASON_TOO_BRIGHT, REASON_TOO_DARK, REASON_TOO_FEW_DIGITS,
+    REASON_TOO_MANY_DIGITS, REASON_TOO_SMALL, REASONS_CUT_OFF,
     UNCERTAIN_BELOW, Reading,
 )
 
@@ -179,7 +180,8 @@ def reading_problem(reading: Reading, frame_shape: tuple[int, ...]) -> str | Non
     return None
 
 
-VOTE_BLOCKING = REASONS_CUT_OFF
+# A partial reading (cut off, or too few or too many digits for a phone number) does not vote.
+VOTE_BLOCKING = REASONS_CUT_OFF + (REASON_TOO_FEW_DIGITS, REASON_TOO_MANY_DIGITS)
 
 
 class DigitVoter:

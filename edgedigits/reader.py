@@ -23,7 +23,7 @@ from .pipeline.segment import Glyph, segment_line
 from .reading import (
     REASON_CUT_BOTTOM, REASON_CUT_LEFT, REASON_CUT_RIGHT, REASON_CUT_TOP, REASON_NO_DIGITS,
     REASON_NO_WRITING, REASON_TOO_BLURRY, REASON_TOO_BRIGHT, REASON_TOO_DARK, REASON_TOO_SMALL,
-    REASONS_CUT_OFF, UNCERTAIN_BELOW, Reading,
+    REASON_TOO_FEW_DIGITS, REASON_TOO_MANY_DIGITS, REASONS_CUT_OFF, UNCERTAIN_BELOW, Reading,
 )
 
 __all__ = ["read_number", "read_numbers", "ImageError"]
@@ -323,7 +323,7 @@ def read_numbers(image, *, model=None) -> list[Reading]:
     chosen = [ln for ln in page.lines if ln.score >= MIN_LINE_SCORE * best]
     chosen.sort(key=lambda ln: ln.box[1])
     readings = [_turned_back(_read_line(page, ln, model), page) for ln in chosen]
-    return [r for r in readings if r.digits]
+    return [_length_checked(r) for r in readings if r.digits]
 
 
 def read_number(image, *, model=None) -> Reading:
@@ -338,7 +338,17 @@ def read_number(image, *, model=None) -> Reading:
         return Reading.empty(reason or REASON_NO_WRITING)
     model = model if model is not None else default_model()
     page, reading = _upright(page, model)
-    return _turned_back(reading, page)
+    return _length_checked(_turned_back(reading, page))
+
+
+def _length_checked(reading: Reading) -> Reading:
+    """A reading with digits and no reason, but fewer than PHONE_MIN_DIGITS or more than
+    LONG_LINE of them, says so: it is part of a number, or more than one thing."""
+    n = len(reading.digits)
+    if not n or reading.reason is not None or PHONE_MIN_DIGITS <= n <= LONG_LINE:
+        return reading
+    return replace(reading, reason=REASON_TOO_FEW_DIGITS if n < PHONE_MIN_DIGITS
+                   else REASON_TOO_MANY_DIGITS)
 
 
 def _upright(page: _Page, model) -> tuple[_Page, Reading]:

@@ -19,12 +19,17 @@ REASON_CUT_RIGHT = "number cut off at the right edge"
 REASON_CUT_TOP = "number cut off at the top edge"
 REASON_CUT_BOTTOM = "number cut off at the bottom edge"
 REASON_NO_DIGITS = "marks found but no digits recognised"
+# What was read has fewer digits than any phone number (7, a local number without its area
+# code), or more than any (15, E.164's longest): part of a number, or more than one thing.
+REASON_TOO_FEW_DIGITS = "fewer digits than a phone number"
+REASON_TOO_MANY_DIGITS = "more digits than a phone number"
 # The number touches an edge of the photo: what was read is partial.
 REASONS_CUT_OFF = (REASON_CUT_LEFT, REASON_CUT_RIGHT, REASON_CUT_TOP, REASON_CUT_BOTTOM)
 
 REASONS = (
     REASON_NO_WRITING, REASON_TOO_DARK, REASON_TOO_BRIGHT, REASON_TOO_BLURRY, REASON_TOO_SMALL,
     REASON_CUT_LEFT, REASON_CUT_RIGHT, REASON_CUT_TOP, REASON_CUT_BOTTOM, REASON_NO_DIGITS,
+    REASON_TOO_FEW_DIGITS, REASON_TOO_MANY_DIGITS,
 )
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from .reading import (
     REASON_CUT_BOTTOM, REASON_CUT_LEFT, REASON_CUT_RIGHT, REASON_CUT_TOP, REASON_NO_DIGITS,
+    REASON_TOO_FEW_DIGITS, REASON_TOO_MANY_DIGITS,
     REASON_NO_WRITING, REASON_TOO_BLURRY, REASON_TOO_BRIGHT, REASON_TOO_DARK, REASON_TOO_SMALL,
     Reading,
 )
@@ -87,6 +88,8 @@ _EN = WordTable(
         REASON_CUT_TOP: "the number is cut off at the top",
         REASON_CUT_BOTTOM: "the number is cut off at the bottom",
         REASON_NO_DIGITS: "I see writing, but no digits",
+        REASON_TOO_FEW_DIGITS: "I read fewer digits than a phone number has",
+        REASON_TOO_MANY_DIGITS: "I read more digits than a phone number has",
     },
     cannot_read="I cannot read a number",
     problems={
@@ -120,6 +123,8 @@ _NL = WordTable(
         REASON_CUT_TOP: "het nummer valt boven buiten beeld",
         REASON_CUT_BOTTOM: "het nummer valt onder buiten beeld",
         REASON_NO_DIGITS: "ik zie schrift, maar geen cijfers",
+        REASON_TOO_FEW_DIGITS: "ik lees minder cijfers dan een telefoonnummer heeft",
+        REASON_TOO_MANY_DIGITS: "ik lees meer cijfers dan een telefoonnummer heeft",
     },
     cannot_read="ik kan geen nummer lezen",
     problems={
@@ -153,6 +158,8 @@ _DE = WordTable(
         REASON_CUT_TOP: "die Nummer ist oben abgeschnitten",
         REASON_CUT_BOTTOM: "die Nummer ist unten abgeschnitten",
         REASON_NO_DIGITS: "ich sehe Schrift, aber keine Ziffern",
+        REASON_TOO_FEW_DIGITS: "ich lese weniger Ziffern, als eine Telefonnummer hat",
+        REASON_TOO_MANY_DIGITS: "ich lese mehr Ziffern, als eine Telefonnummer hat",
     },
     cannot_read="ich kann keine Nummer lesen",
     problems={
@@ -186,6 +193,8 @@ _FR = WordTable(
         REASON_CUT_TOP: "le numéro est coupé en haut",
         REASON_CUT_BOTTOM: "le numéro est coupé en bas",
         REASON_NO_DIGITS: "je vois de l'écriture, mais pas de chiffres",
+        REASON_TOO_FEW_DIGITS: "je lis moins de chiffres qu'un numéro de téléphone n'en a",
+        REASON_TOO_MANY_DIGITS: "je lis plus de chiffres qu'un numéro de téléphone n'en a",
     },
     cannot_read="je ne peux pas lire de numéro",
     problems={

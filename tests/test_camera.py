@@ -14,18 +14,18 @@ import numpy as np
 import pytest
 
 from edgedigits import camera
-from edgedigits.reading import (REASON_CUT_RIGHT, REASON_NO_WRITING, REASON_TOO_BLURRY, REASON_TOO_DARK,
+from edgedigits.reading import (REASON_CUT_RIGHT, REASON_TOO_FEW_DIGITS, REASON_NO_WRITING, REASON_TOO_BLURRY, REASON_TOO_DARK,
                                 REASON_TOO_SMALL, Reading)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOOLS = os.path.join(ROOT, "tools")
 
 
-def reading(digits, conf=0.99, groups=None, boxes=None, alternatives=None):
+def reading(digits, conf=0.99, groups=None, boxes=None, alternatives=None, reason=None):
     confs = tuple(conf.get(i, 0.99) if isinstance(conf, dict) else conf for i in range(len(digits)))
     return Reading(digits=digits, groups=tuple(groups or (digits,)), confidences=confs,
                    uncertain=tuple(i for i, c in enumerate(confs) if c < 0.9),
-                   alternatives=alternatives or {}, boxes=tuple(boxes or ()))
+                   alternatives=alternatives or {}, boxes=tuple(boxes or ()), reason=reason)
 
 
 # ---------------------------------------------------------------- frame quality
@@ -212,6 +212,16 @@ def test_cut_off_readings_do_not_vote():
     events = [e for i in range(12) for e in session.process(frame, i, i / 15)]
     assert [e.event for e in events] == ["guidance"]
     assert events[0].message == "The number is cut off on the right."
+
+
+def test_readings_too_short_for_a_phone_number_do_not_vote():
+    frame = cv2.cvtColor(written(page()), cv2.COLOR_GRAY2BGR)
+    part = reading("06123", boxes=[(80 + 45 * i, 200, 35, 50) for i in range(5)],
+                   reason=REASON_TOO_FEW_DIGITS)
+    session = camera.CameraSession(Script([part] * 12))
+    events = [e for i in range(12) for e in session.process(frame, i, i / 15)]
+    assert [e.event for e in events] == ["guidance"]
+    assert events[0].message == "I read fewer digits than a phone number has."
 
 
 # ---------------------------------------------------------------- the capture loop

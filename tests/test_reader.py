@@ -16,7 +16,8 @@ from edgedigits import Reading, read_number, read_numbers
 from edgedigits.pipeline import binarize, lines, load, normalize
 from edgedigits.pipeline.load import ImageError
 from edgedigits.reading import (
-    REASON_CUT_LEFT, REASON_CUT_RIGHT, REASON_NO_WRITING, REASON_TOO_DARK, REASONS, UNCERTAIN_BELOW,
+    REASON_CUT_LEFT, REASON_CUT_RIGHT, REASON_NO_WRITING, REASON_TOO_DARK, REASON_TOO_FEW_DIGITS,
+    REASON_TOO_MANY_DIGITS, REASONS, UNCERTAIN_BELOW,
 )
 
 import reader_drawing as rd
@@ -706,7 +707,7 @@ def test_boxes_in_input_coordinates_after_downscale(pick):
 
 
 def test_number_cut_off_at_the_edge(pick):
-    alpha, boxes = rd.draw_line([pick(k)[0] for k in (2, 4, 6, 8)], height=60, gap=0.3)
+    alpha, boxes = rd.draw_line([pick(k)[0] for k in (2, 4, 6, 8, 1, 3, 5)], height=60, gap=0.3)
     img = rd.on_paper(alpha)
     x, y, w, h = boxes[-1]
     cut = img[:, : x + w // 2]  # the last digit half outside the photo
@@ -749,10 +750,21 @@ def test_a_number_any_way_round_is_read_upright(pick, turns):
         assert abs(x - bx) <= 3 and abs(y - by) <= 3 and abs(w - bw) <= 3 and abs(h - bh) <= 3
 
 
+def test_a_reading_too_short_or_too_long_for_a_phone_number_says_so(pick):
+    # the digits are still returned; the reason tells the listener it is not a whole number
+    short = read_number(rd.on_paper(rd.draw_line([pick(k)[0] for k in (5, 0, 3, 1)])[0]))
+    assert short.digits == "5031" and short.reason == REASON_TOO_FEW_DIGITS
+    seven = read_number(rd.on_paper(rd.draw_line([pick(k)[0] for k in (5, 0, 3, 1, 2, 6, 4)])[0]))
+    assert seven.digits == "5031264" and seven.reason is None
+    digits = (5, 0, 3, 1, 2, 6, 4, 8, 9, 7, 5, 0, 3, 1, 2, 6)
+    long = read_numbers(rd.on_paper(rd.draw_line([pick(k)[0] for k in digits], height=40)[0]))
+    assert [(r.digits, r.reason) for r in long] == [("5031264897503126", REASON_TOO_MANY_DIGITS)]
+
+
 def test_a_tight_crop_of_a_whole_number_is_not_cut_off(pick):
     # a scan cropped to the writing: the digits' rounded ends touch the border, no stroke runs
     # on past it; a quarter of the last digit left in the photo is cut off
-    alpha, boxes = rd.draw_line([pick(k)[0] for k in (3, 0, 6, 8, 2)], height=60, gap=0.3)
+    alpha, boxes = rd.draw_line([pick(k)[0] for k in (3, 0, 6, 8, 2, 5, 7)], height=60, gap=0.3)
     img = rd.on_paper(alpha)
     ys, xs = np.nonzero(alpha > 0.5)
     tight = img[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
@@ -769,17 +781,17 @@ def test_whole_number_beats_a_mark_cut_off_at_the_edge(pick):
     # a dark band at the photo's left edge, into its corner (a shadow's edge, the table beyond
     # the page), is more prominent than the number and reads as a digit "cut off at the left
     # edge"; the number read whole is the answer (validation photo, hard seed 778 #156)
-    alpha, _ = rd.draw_line([pick(k)[0] for k in (2, 4, 6, 8, 3)], height=50, gap=0.3)
+    alpha, _ = rd.draw_line([pick(k)[0] for k in (2, 4, 6, 8, 3, 0, 7)], height=50, gap=0.3)
     page = np.zeros((480, 640), np.float32)
-    page[200:200 + alpha.shape[0], 250:250 + alpha.shape[1]] = alpha
+    page[200:200 + alpha.shape[0], 150:150 + alpha.shape[1]] = alpha
     page[300:, :40] = 1.0
     img = rd.on_paper(page)
     assert [r.reason for r in read_numbers(img)] == [None, REASON_CUT_LEFT]
     r = read_number(img)
-    assert r.digits == read_numbers(img)[0].digits and len(r.digits) == 5
+    assert r.digits == read_numbers(img)[0].digits and len(r.digits) == 7
     assert r.reason is None
     # with the number gone, the cut-off mark is still read, and said to be cut off
-    page[200:200 + alpha.shape[0], 250:250 + alpha.shape[1]] = 0
+    page[200:200 + alpha.shape[0], 150:150 + alpha.shape[1]] = 0
     assert read_number(rd.on_paper(page)).reason == REASON_CUT_LEFT
 
 
