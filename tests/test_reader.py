@@ -16,8 +16,8 @@ from edgedigits import Reading, read_number, read_numbers
 from edgedigits.pipeline import binarize, lines, load, normalize
 from edgedigits.pipeline.load import ImageError
 from edgedigits.reading import (
-    REASON_CUT_LEFT, REASON_CUT_RIGHT, REASON_NO_WRITING, REASON_TOO_DARK, REASON_TOO_FEW_DIGITS,
-    REASON_TOO_MANY_DIGITS, REASONS, UNCERTAIN_BELOW,
+    REASON_CUT_LEFT, REASON_CUT_RIGHT, REASON_NO_DIGITS, REASON_NO_WRITING, REASON_TOO_DARK,
+    REASON_TOO_FEW_DIGITS, REASON_TOO_MANY_DIGITS, REASONS, UNCERTAIN_BELOW,
 )
 
 import reader_drawing as rd
@@ -759,6 +759,15 @@ def test_a_reading_too_short_or_too_long_for_a_phone_number_says_so(pick):
     digits = (5, 0, 3, 1, 2, 6, 4, 8, 9, 7, 5, 0, 3, 1, 2, 6)
     long = read_numbers(rd.on_paper(rd.draw_line([pick(k)[0] for k in digits], height=40)[0]))
     assert [(r.digits, r.reason) for r in long] == [("5031264897503126", REASON_TOO_MANY_DIGITS)]
+
+
+def test_one_digit_repeated_is_texture_not_a_number(pick):
+    # a table's grain reads as a run of sure 1s; a number mostly of one digit is still read
+    ones = read_number(rd.on_paper(rd.draw_line([pick(1)[0]] * 8, gap=0.4)[0]))
+    assert ones.digits == "" and ones.reason == REASON_NO_DIGITS
+    mixed = read_number(rd.on_paper(rd.draw_line([pick(k)[0] for k in (1, 0, 1, 1, 1, 0, 1)],
+                                                  gap=0.4)[0]))
+    assert mixed.digits == "1011101"  # 5 of 7 the same digit: below REPEAT_SHARE
 
 
 def test_a_tight_crop_of_a_whole_number_is_not_cut_off(pick):
