@@ -868,6 +868,21 @@ def test_end_to_end_on_generated_photos(model, mnist_test):
     assert exact >= E2E_MIN_RATIO * c_exact - 0.05, (exact, c_exact)
 
 
+def test_generated_photos_turned_any_way_round_read_as_upright():
+    # the reader benchmark's --turn: the same photo turned 1..3 quarter turns, no orientation
+    # metadata, reads the same digits
+    import bench_reader
+    import synth_photos
+    ph = next(synth_photos.make_photos(1, seed=11))
+    upright = read_number(ph.jpeg).digits
+    assert upright == ph.digits
+    for turns in (1, 2, 3):
+        jpeg = bench_reader.turned_jpeg(ph.jpeg, turns)
+        img = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
+        assert img.shape == ((960, 1280) if turns % 2 == 0 else (1280, 960))
+        assert read_number(jpeg).digits == upright
+
+
 def test_cut_patches_labels_match_the_photo(model, mnist_train):
     import cut_patches
     import synth_photos

@@ -1,6 +1,7 @@
 """Reader benchmark: photos of handwritten phone numbers -> digits, against Tesseract 5.
 
     python tools/bench.py reader [--n 500] [--n-hard 200] [--seed 2026] [--renderer synth|note]
+                                 [--split test|valid] [--turn]
                                  [--model ensemble|default|default-2 ... default-8|logreg|PATH]
                                  [--tesseract-n N] [--no-tesseract] [--no-load-digits]
     python tools/bench.py reader --tune-uncertain 150   # choose UNCERTAIN_BELOW (validation)
@@ -12,6 +13,7 @@ tools/note_photos.py; MNIST TEST digits, fixed seed) it measures, for edgedigits
   ceiling    the same model on the same digits, each cut from its TRUE box and normalised by the
              reader's own normalisation: what perfect segmentation would give (exact rate);
   silent     wrong number with no digit flagged uncertain and no reason given;
+  (--turn: photo i is read turned i mod 4 quarter turns, a photo without orientation metadata)
   ms         median time per 1280x960 photo (JPEG bytes in, Reading out) on one thread: wall
              clock, and the process's CPU time (the honest one-core figure on a shared machine);
 and the same photos through Tesseract 5 (digits whitelist; the page segmentation mode that
@@ -93,13 +95,25 @@ def score(truths: list[str], reads: list[str]) -> tuple[float, float]:
     return exact, dig
 
 
-def run_photos(photos, model, tess_psm: int | None, tess_n: int, tmp: str) -> dict:
+def turned_jpeg(jpeg: bytes, turns: int) -> bytes:
+    """The photo turned `turns` quarter turns counter-clockwise, as a JPEG without orientation
+    metadata (a note lying sideways or upside down)."""
+    img = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(np.rot90(img, turns)),
+                           [cv2.IMWRITE_JPEG_QUALITY, 92])
+    return buf.tobytes()
+
+
+def run_photos(photos, model, tess_psm: int | None, tess_n: int, tmp: str,
+               turn: bool = False) -> dict:
+    """turn: photo i is read turned (i % 4) quarter turns (the ceiling is of the photo as made)."""
     import edgedigits
     truths, reads, ceil, silent, times, cpu, reasons = [], [], [], 0, [], [], 0
     tess_reads, tess_times = [], []
     for i, ph in enumerate(photos):
+        jpeg = turned_jpeg(ph.jpeg, i % 4) if turn else ph.jpeg
         t, c = time.perf_counter(), time.process_time()
-        r = edgedigits.read_number(ph.jpeg, model=model)
+        r = edgedigits.read_number(jpeg, model=model)
         times.append(time.perf_counter() - t)
         cpu.append(time.process_time() - c)
         truths.append(ph.digits)
@@ -111,7 +125,7 @@ def run_photos(photos, model, tess_psm: int | None, tess_n: int, tmp: str) -> di
         if tess_psm is not None and i < tess_n:
             path = os.path.join(tmp, f"p{i}.jpg")
             with open(path, "wb") as f:
-                f.write(ph.jpeg)
+                f.write(jpeg)
             s, dt = tesseract_read(path, tess_psm)
             tess_reads.append(s)
             tess_times.append(dt)
@@ -282,6 +296,9 @@ def main(argv: list[str]) -> int:
                    help="digits of the photos: MNIST test digits (the benchmark), or the "
                         "validation digits 50,000..59,999 (for choosing reader changes, e.g. "
                         "--split valid --n 300 --n-hard 150 --seed 555)")
+    p.add_argument("--turn", action="store_true",
+                   help="read photo i turned (i mod 4) quarter turns, without orientation "
+                        "metadata (a note lying sideways or upside down)")
     p.add_argument("--tune-uncertain", type=int, default=0, metavar="N",
                    help="instead: choose UNCERTAIN_BELOW on N normal + N hard photos of "
                         "MNIST validation digits")
@@ -294,7 +311,7 @@ def main(argv: list[str]) -> int:
     if args.tune_uncertain:
         tune_uncertain(model, args.tune_uncertain, args.seed + 50, 0.01)
         return 0
-    print(f"# reader benchmark ({args.renderer} photos, {args.split} digits): {platform.machine()}, {os.cpu_count()} cores, OpenCV "
+    print(f"# reader benchmark ({args.renderer} photos, {args.split} digits{', turned' if args.turn else ''}): {platform.machine()}, {os.cpu_count()} cores, OpenCV "
           f"{cv2.__version__}, one thread; model {model.meta.get('name')} {sizes}")
     have_tess = not args.no_tesseract and shutil.which("tesseract") is not None
     rows = []
@@ -312,7 +329,7 @@ def main(argv: list[str]) -> int:
                 continue
             photos = list(RENDERERS[args.renderer].make_photos(n, seed=seed, hard=hard, split=args.split))
             tn = n if args.tesseract_n is None else min(n, args.tesseract_n)
-            res = run_photos(photos, model, psm, tn, tmp)
+            res = run_photos(photos, model, psm, tn, tmp, turn=args.turn)
             res["set"] = name
             rows.append(res)
             print(f"{name}: n={res['n']} exact={res['exact']:.3f} digits={res['digits']:.4f} "
