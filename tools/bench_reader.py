@@ -1,7 +1,7 @@
 """Reader benchmark: photos of handwritten phone numbers -> digits, against Tesseract 5.
 
     python tools/bench.py reader [--n 500] [--n-hard 200] [--seed 2026] [--renderer synth|note]
-                                 [--split test|valid] [--turn]
+                                 [--split test|valid] [--turn] [--any-rotation]
                                  [--model ensemble|default|default-2 ... default-8|logreg|PATH]
                                  [--tesseract-n N] [--no-tesseract] [--no-load-digits]
     python tools/bench.py reader --tune-uncertain 150   # choose UNCERTAIN_BELOW (validation)
@@ -299,10 +299,14 @@ def main(argv: list[str]) -> int:
     p.add_argument("--turn", action="store_true",
                    help="read photo i turned (i mod 4) quarter turns, without orientation "
                         "metadata (a note lying sideways or upside down)")
+    p.add_argument("--any-rotation", action="store_true",
+                   help="with --renderer note: the note lying at any angle")
     p.add_argument("--tune-uncertain", type=int, default=0, metavar="N",
                    help="instead: choose UNCERTAIN_BELOW on N normal + N hard photos of "
                         "MNIST validation digits")
     args = p.parse_args(argv)
+    if args.any_rotation and args.renderer != "note":
+        p.error("--any-rotation needs --renderer note")
     cv2.setNumThreads(1)
     import edgedigits
     from edgedigits.ensemble import load_reader_model
@@ -311,7 +315,7 @@ def main(argv: list[str]) -> int:
     if args.tune_uncertain:
         tune_uncertain(model, args.tune_uncertain, args.seed + 50, 0.01)
         return 0
-    print(f"# reader benchmark ({args.renderer} photos, {args.split} digits{', turned' if args.turn else ''}): {platform.machine()}, {os.cpu_count()} cores, OpenCV "
+    print(f"# reader benchmark ({args.renderer} photos, {args.split} digits{', turned' if args.turn else ''}{', any rotation' if args.any_rotation else ''}): {platform.machine()}, {os.cpu_count()} cores, OpenCV "
           f"{cv2.__version__}, one thread; model {model.meta.get('name')} {sizes}")
     have_tess = not args.no_tesseract and shutil.which("tesseract") is not None
     rows = []
@@ -327,7 +331,9 @@ def main(argv: list[str]) -> int:
                                     ("hard", args.n_hard, True, args.seed + 1)):
             if n <= 0:
                 continue
-            photos = list(RENDERERS[args.renderer].make_photos(n, seed=seed, hard=hard, split=args.split))
+            extra = {"any_rotation": True} if args.any_rotation else {}
+            photos = list(RENDERERS[args.renderer].make_photos(n, seed=seed, hard=hard,
+                                                               split=args.split, **extra))
             tn = n if args.tesseract_n is None else min(n, args.tesseract_n)
             res = run_photos(photos, model, psm, tn, tmp, turn=args.turn)
             res["set"] = name
