@@ -378,7 +378,9 @@ def _upright(page: _Page, model) -> tuple[_Page, Reading]:
             continue
         key, r = _best_line(p, model)
         net = len(r.digits) - 2 * len(r.uncertain) if key is not None else -1
-        if best is None or net > best[0]:
+        # another turn replaces the first only with a whole reading (4 to 15 digits, no reason):
+        # a lone 6 read as a surer 9 upside down is no evidence the page is turned
+        if best is None or (net > best[0] and key is not None and key[1]):
             best = (net, r, p)
         if key is not None and key[0]:
             break  # a whole, sure phone number

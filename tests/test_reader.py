@@ -770,6 +770,15 @@ def test_one_digit_repeated_is_texture_not_a_number(pick):
     assert mixed.digits == "1011101"  # 5 of 7 the same digit: below REPEAT_SHARE
 
 
+@pytest.mark.parametrize("index, digit", [(2609, "6"), (209, "9")])
+def test_a_lone_digit_is_not_read_upside_down(mnist_test, index, digit):
+    # MNIST test digits that read unsure upright and as a sure 9 (a sure 6) turned over: one
+    # digit is no evidence that the page is upside down; only a whole reading turns it
+    images, _ = mnist_test
+    r = read_number(rd.on_paper(rd.draw_line([images[index]], height=64)[0]))
+    assert r.digits == digit
+
+
 def test_a_tight_crop_of_a_whole_number_is_not_cut_off(pick):
     # a scan cropped to the writing: the digits' rounded ends touch the border, no stroke runs
     # on past it; a quarter of the last digit left in the photo is cut off

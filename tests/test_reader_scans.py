@@ -110,6 +110,7 @@ def test_single_isolated_digit(digits, k):
     img = rd.on_paper(rd.draw_line([digits[k][1]], height=64)[0])
     r = read_number(img)
     assert len(r.digits) == 1 and r.reason == REASON_TOO_FEW_DIGITS  # read, and said to be short
+    assert r.digits == str(k)  # a lone 6 is not read upside down as a 9
     assert r.groups == (r.digits,)
 
 
