@@ -86,6 +86,9 @@ REPEAT_SHARE = 0.8
 CANDIDATE_LINES = 6
 # The fewest digits of a phone number (a local number without its area code).
 PHONE_MIN_DIGITS = 7
+# The narrowest a written digit takes along the line, with its gap, in line heights (touching,
+# narrow writing; MNIST digits with the synthetic photos' gaps take 0.8 and more).
+MIN_DIGIT_PITCH = 0.5
 MIN_CANDIDATE_SCORE = 0.02
 # A page is read sideways too when a line of the quarter-turned page holds more digit-shaped
 # marks (width/height and height relative to the line within these) than any upright line:
@@ -414,9 +417,16 @@ def _best_line(page: _Page, model) -> tuple[tuple | None, Reading]:
     # digits (the sum of its digits' probabilities) is the number; a line touching the border
     # (the table's grain, a page edge) is read only when no whole line holds a number.
     best = page.lines[0].score
+    lines = [ln for ln in page.lines[:CANDIDATE_LINES] if ln.score >= MIN_CANDIDATE_SCORE * best]
+    # A line too tall for PHONE_MIN_DIGITS digits to fit across the image (a blotch of the
+    # table, a shadow's edge, a close-up of a few digits) is read last, and only when no other
+    # line reads whole: reading its large region is slow, and it cannot hold a whole number.
+    fits = page.det.shape[1] / (PHONE_MIN_DIGITS * MIN_DIGIT_PITCH)
+    order = sorted(range(len(lines)), key=lambda i: lines[i].height > fits)
     candidates, first = [], None
-    for rank, line in enumerate(page.lines[:CANDIDATE_LINES]):
-        if line.score < MIN_CANDIDATE_SCORE * best:
+    for rank in order:
+        line = lines[rank]
+        if line.height > fits and any(key[1] for key, _ in candidates):
             break
         r = _read_line(page, line, model)
         if r.digits:

@@ -779,6 +779,26 @@ def test_a_lone_digit_is_not_read_upside_down(mnist_test, index, digit):
     assert r.digits == digit
 
 
+def test_a_line_too_tall_for_a_phone_number_is_read_last(pick, monkeypatch):
+    # a blotch 300 px tall (a knot in the table, a shadow) is the most prominent "line", but 7
+    # digits that tall could not fit across the photo: the number is read, the blotch is not
+    from edgedigits import reader
+    alpha, _ = rd.draw_line([pick(k)[0] for k in (2, 4, 6, 8, 3, 0, 7)], height=50, gap=0.3)
+    page = np.zeros((480, 640), np.float32)
+    page[60:60 + alpha.shape[0], 40:40 + alpha.shape[1]] = alpha
+    page[150:450, 520:600] = 1.0
+    heights = []
+    read_line = reader._read_line
+
+    def spy(pg, line, model):
+        heights.append(line.height)
+        return read_line(pg, line, model)
+    monkeypatch.setattr(reader, "_read_line", spy)
+    r = read_number(rd.on_paper(page))
+    assert len(r.digits) == 7 and r.reason is None
+    assert max(heights) < 640 / (reader.PHONE_MIN_DIGITS * reader.MIN_DIGIT_PITCH)
+
+
 def test_a_tight_crop_of_a_whole_number_is_not_cut_off(pick):
     # a scan cropped to the writing: the digits' rounded ends touch the border, no stroke runs
     # on past it; a quarter of the last digit left in the photo is cut off
