@@ -4,9 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 # A digit whose chosen class has a probability below this is reported in `Reading.uncertain`
-# (and spoken as "may be a ... or a ..."). Chosen on validation photos with the shipped ensemble
-# (the smallest threshold with at most 1% silent errors on 1,000 photos); see docs/reader.md.
-UNCERTAIN_BELOW = 0.93
+# (and spoken as "may be a ... or a ..."). Chosen on validation photos of both photo renderers
+# with the shipped ensemble: the smallest threshold with at most 1% of numbers silently wrong
+# on the project's own renderer and 2% on the second (`python tools/bench.py risk`, MAX_SILENT;
+# docs/reader.md).
+UNCERTAIN_BELOW = 0.95
 
 # Reasons a Reading is empty or partial. Speech turns these codes into words.
 REASON_NO_WRITING = "no writing found"

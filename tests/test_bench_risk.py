@@ -29,3 +29,19 @@ def test_shares_split_readings_by_rightness_and_doubt():
     # the shipped threshold is one of those reported
     from edgedigits.reading import UNCERTAIN_BELOW
     assert UNCERTAIN_BELOW in bench_risk.THRESHOLDS
+
+
+def test_operating_point_is_the_smallest_threshold_within_both_limits():
+    def curve(silent):  # silent share per threshold, the rest right and unflagged
+        return [{"right, unflagged": 1 - x, "right, flagged": 0.0, "wrong, flagged": 0.0,
+                 "wrong, unflagged": x} for x in silent]
+    n = len(bench_risk.THRESHOLDS)
+    synth = [0.05] * 3 + [0.01] * (n - 3)           # within 1% from the 4th threshold on
+    note = [0.06] * 5 + [0.02] * (n - 5)            # within 2% from the 6th on
+    curves = {"synth_photos normal (500)": curve(synth), "note_photos normal (200)": curve(note),
+              "note_photos hard (100)": curve([0.5] * n)}  # not part of the rule
+    assert bench_risk.operating_point(curves) == bench_risk.THRESHOLDS[5]
+    curves["note_photos normal (200)"] = curve([0.03] * n)
+    assert bench_risk.operating_point(curves) is None   # the second renderer never within 2%
+    del curves["note_photos normal (200)"]
+    assert bench_risk.operating_point(curves) is None   # a renderer the rule names is missing

@@ -4,7 +4,6 @@
                                  [--split test|valid] [--turn] [--any-rotation]
                                  [--model ensemble|default|default-2 ... default-8|logreg|PATH]
                                  [--tesseract-n N] [--no-tesseract] [--no-load-digits]
-    python tools/bench.py reader --tune-uncertain 150   # choose UNCERTAIN_BELOW (validation)
 
 On --n normal and --n-hard hard synthetic photos (tools/synth_photos.py, or with --renderer note
 tools/note_photos.py; MNIST TEST digits, fixed seed) it measures, for edgedigits.read_number:
@@ -210,50 +209,6 @@ def load_digits_bench(model, seed: int) -> dict:
                 numbers_exact=num_ok / n_num, numbers_digits=dig_ok / dig_n, n_numbers=n_num)
 
 
-def tune_uncertain(model, n: int, seed: int, max_silent: float) -> None:
-    """Pick UNCERTAIN_BELOW on photos of VALIDATION digits (MNIST training 50,000..59,999):
-    the smallest threshold whose silent-error rate (wrong number, no digit below it) is at
-    most `max_silent`, and what it costs in flagged digits."""
-    import edgedigits
-    rows = []
-    for hard in (False, True):
-        for ph in synth_photos.make_photos(n, seed=seed + hard, hard=hard, split="valid"):
-            r = edgedigits.read_number(ph.jpeg, model=model)
-            rows.append((r.digits == ph.digits, min(r.confidences, default=0.0),
-                         np.array(r.confidences), r.reason is not None, hard))
-    for t in (0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995):
-        for hard in (False, True):
-            sub = [x for x in rows if x[4] == hard]
-            silent = np.mean([not ok and mn >= t and not why for ok, mn, _, why, _ in sub])
-            flagged = np.mean(np.concatenate([c < t for _, _, c, _, _ in sub]))
-            right_flagged = np.mean([ok and mn < t for ok, mn, _, _, _ in sub])
-            print(f"UNCERTAIN_BELOW={t:<6} {'hard' if hard else 'normal'}: silent={silent:.3f} "
-                  f"digits flagged={flagged:.3f} right numbers flagged={right_flagged:.3f}")
-    normal = [x for x in rows if not x[4]]
-    for t in (0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995):
-        if np.mean([not ok and mn >= t and not why for ok, mn, _, why, _ in normal]) <= max_silent:
-            print(f"smallest threshold with silent <= {max_silent} (normal): {t}")
-            break
-
-
-HUGE_CHILD = """
-import sys, time, cv2
-cv2.setNumThreads(1)
-import edgedigits
-def peak_mb():  # VmHWM: this process's peak resident memory (ru_maxrss survives exec)
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-data = open(sys.argv[1], "rb").read()
-edgedigits.read_number(sys.argv[2])  # warm up: load the model, import everything
-base = peak_mb()
-t, c = time.perf_counter(), time.process_time()
-r = edgedigits.read_number(data)
-print(1000 * (time.perf_counter() - t), 1000 * (time.process_time() - c), peak_mb(), base,
-      r.digits)
-"""
-
-
 def huge_photo_bench(tmp: str, seed: int, split: str = "test") -> str:
     """A 12000x9000 (108 MP) JPEG of a generated photo (digits of `split`), read in a fresh
     process: time and peak memory (VmHWM, Linux) against the same process after reading a
@@ -301,9 +256,6 @@ def main(argv: list[str]) -> int:
                         "metadata (a note lying sideways or upside down)")
     p.add_argument("--any-rotation", action="store_true",
                    help="with --renderer note: the note lying at any angle")
-    p.add_argument("--tune-uncertain", type=int, default=0, metavar="N",
-                   help="instead: choose UNCERTAIN_BELOW on N normal + N hard photos of "
-                        "MNIST validation digits")
     args = p.parse_args(argv)
     if args.any_rotation and args.renderer != "note":
         p.error("--any-rotation needs --renderer note")
@@ -312,9 +264,6 @@ def main(argv: list[str]) -> int:
     from edgedigits.ensemble import load_reader_model
     model = load_reader_model(args.model)
     sizes = ", ".join(str(m.layer_sizes) for m in getattr(model, "members", (model,)))
-    if args.tune_uncertain:
-        tune_uncertain(model, args.tune_uncertain, args.seed + 50, 0.01)
-        return 0
     print(f"# reader benchmark ({args.renderer} photos, {args.split} digits{', turned' if args.turn else ''}{', any rotation' if args.any_rotation else ''}): {platform.machine()}, {os.cpu_count()} cores, OpenCV "
           f"{cv2.__version__}, one thread; model {model.meta.get('name')} {sizes}")
     have_tess = not args.no_tesseract and shutil.which("tesseract") is not None
