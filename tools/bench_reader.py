@@ -209,6 +209,24 @@ def load_digits_bench(model, seed: int) -> dict:
                 numbers_exact=num_ok / n_num, numbers_digits=dig_ok / dig_n, n_numbers=n_num)
 
 
+HUGE_CHILD = """
+import sys, time, cv2
+cv2.setNumThreads(1)
+import edgedigits
+def peak_mb():  # VmHWM: this process's peak resident memory (ru_maxrss survives exec)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+data = open(sys.argv[1], "rb").read()
+edgedigits.read_number(sys.argv[2])  # warm up: load the model, import everything
+base = peak_mb()
+t, c = time.perf_counter(), time.process_time()
+r = edgedigits.read_number(data)
+print(1000 * (time.perf_counter() - t), 1000 * (time.process_time() - c), peak_mb(), base,
+      r.digits)
+"""
+
+
 def huge_photo_bench(tmp: str, seed: int, split: str = "test") -> str:
     """A 12000x9000 (108 MP) JPEG of a generated photo (digits of `split`), read in a fresh
     process: time and peak memory (VmHWM, Linux) against the same process after reading a
