@@ -84,12 +84,12 @@ REPEAT_SHARE = 0.8
 # read_number reads up to CANDIDATE_LINES of the most prominent lines (those at least
 # MIN_CANDIDATE_SCORE as prominent as the first) and keeps the one the classifier reads best.
 CANDIDATE_LINES = 6
+MIN_CANDIDATE_SCORE = 0.02
 # The fewest digits of a phone number (a local number without its area code).
 PHONE_MIN_DIGITS = 7
 # The narrowest a written digit takes along the line, with its gap, in line heights (touching,
 # narrow writing; MNIST digits with the synthetic photos' gaps take 0.8 and more).
 MIN_DIGIT_PITCH = 0.5
-MIN_CANDIDATE_SCORE = 0.02
 # A page is read sideways too when a line of the quarter-turned page holds more digit-shaped
 # marks (width/height and height relative to the line within these) than any upright line:
 # on validation photos the upright/sideways axis was right for 549 of 549 of the first
