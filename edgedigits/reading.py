@@ -25,13 +25,16 @@ REASON_NO_DIGITS = "marks found but no digits recognised"
 # code), or more than any (15, E.164's longest): part of a number, or more than one thing.
 REASON_TOO_FEW_DIGITS = "fewer digits than a phone number"
 REASON_TOO_MANY_DIGITS = "more digits than a phone number"
+# Writing before the number on its line (a word: "Tel.", a name) was read as unsure digits and
+# left out.
+REASON_WORD_LEFT_OUT = "writing before the number left out"
 # The number touches an edge of the photo: what was read is partial.
 REASONS_CUT_OFF = (REASON_CUT_LEFT, REASON_CUT_RIGHT, REASON_CUT_TOP, REASON_CUT_BOTTOM)
 
 REASONS = (
     REASON_NO_WRITING, REASON_TOO_DARK, REASON_TOO_BRIGHT, REASON_TOO_BLURRY, REASON_TOO_SMALL,
     REASON_CUT_LEFT, REASON_CUT_RIGHT, REASON_CUT_TOP, REASON_CUT_BOTTOM, REASON_NO_DIGITS,
-    REASON_TOO_FEW_DIGITS, REASON_TOO_MANY_DIGITS,
+    REASON_TOO_FEW_DIGITS, REASON_TOO_MANY_DIGITS, REASON_WORD_LEFT_OUT,
 )
 
 

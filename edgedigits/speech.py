@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from .reading import (
     REASON_CUT_BOTTOM, REASON_CUT_LEFT, REASON_CUT_RIGHT, REASON_CUT_TOP, REASON_NO_DIGITS,
-    REASON_TOO_FEW_DIGITS, REASON_TOO_MANY_DIGITS,
+    REASON_TOO_FEW_DIGITS, REASON_TOO_MANY_DIGITS, REASON_WORD_LEFT_OUT,
     REASON_NO_WRITING, REASON_TOO_BLURRY, REASON_TOO_BRIGHT, REASON_TOO_DARK, REASON_TOO_SMALL,
     Reading,
 )
@@ -90,6 +90,7 @@ _EN = WordTable(
         REASON_NO_DIGITS: "I see writing, but no digits",
         REASON_TOO_FEW_DIGITS: "I read fewer digits than a phone number has",
         REASON_TOO_MANY_DIGITS: "I read more digits than a phone number has",
+        REASON_WORD_LEFT_OUT: "I left out writing before the number",
     },
     cannot_read="I cannot read a number",
     problems={
@@ -125,6 +126,7 @@ _NL = WordTable(
         REASON_NO_DIGITS: "ik zie schrift, maar geen cijfers",
         REASON_TOO_FEW_DIGITS: "ik lees minder cijfers dan een telefoonnummer heeft",
         REASON_TOO_MANY_DIGITS: "ik lees meer cijfers dan een telefoonnummer heeft",
+        REASON_WORD_LEFT_OUT: "ik heb schrift voor het nummer weggelaten",
     },
     cannot_read="ik kan geen nummer lezen",
     problems={
@@ -160,6 +162,7 @@ _DE = WordTable(
         REASON_NO_DIGITS: "ich sehe Schrift, aber keine Ziffern",
         REASON_TOO_FEW_DIGITS: "ich lese weniger Ziffern, als eine Telefonnummer hat",
         REASON_TOO_MANY_DIGITS: "ich lese mehr Ziffern, als eine Telefonnummer hat",
+        REASON_WORD_LEFT_OUT: "ich habe Schrift vor der Nummer weggelassen",
     },
     cannot_read="ich kann keine Nummer lesen",
     problems={
@@ -195,6 +198,7 @@ _FR = WordTable(
         REASON_NO_DIGITS: "je vois de l'écriture, mais pas de chiffres",
         REASON_TOO_FEW_DIGITS: "je lis moins de chiffres qu'un numéro de téléphone n'en a",
         REASON_TOO_MANY_DIGITS: "je lis plus de chiffres qu'un numéro de téléphone n'en a",
+        REASON_WORD_LEFT_OUT: "j'ai laissé de côté l'écriture avant le numéro",
     },
     cannot_read="je ne peux pas lire de numéro",
     problems={

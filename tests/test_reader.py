@@ -17,7 +17,8 @@ from edgedigits.pipeline import binarize, lines, load, normalize
 from edgedigits.pipeline.load import ImageError
 from edgedigits.reading import (
     REASON_CUT_LEFT, REASON_CUT_RIGHT, REASON_NO_DIGITS, REASON_NO_WRITING, REASON_TOO_DARK,
-    REASON_TOO_FEW_DIGITS, REASON_TOO_MANY_DIGITS, REASONS, UNCERTAIN_BELOW,
+    REASON_TOO_FEW_DIGITS, REASON_TOO_MANY_DIGITS, REASON_WORD_LEFT_OUT, REASONS, UNCERTAIN_BELOW,
+    Reading,
 )
 
 import reader_drawing as rd
@@ -797,6 +798,29 @@ def test_a_line_too_tall_for_a_phone_number_is_read_last(pick, monkeypatch):
     r = read_number(rd.on_paper(page))
     assert len(r.digits) == 7 and r.reason is None
     assert max(heights) < 640 / (reader.PHONE_MIN_DIGITS * reader.MIN_DIGIT_PITCH)
+
+
+def _reading(groups, uncertain):
+    digits = "".join(groups)
+    return Reading(digits, tuple(groups), tuple(0.5 if i in uncertain else 0.99
+                                                for i in range(len(digits))),
+                   tuple(uncertain), {i: (("7", 0.3),) for i in uncertain},
+                   tuple((10 * i, 0, 8, 20) for i in range(len(digits))))
+
+
+def test_a_word_read_as_unsure_digits_before_the_number_is_left_out():
+    from edgedigits.reader import _word_left_out
+    # "Tel" read as "744", two of its three digits unsure, before "06 12345678"
+    r = _word_left_out(_reading(("744", "06", "12345678"), (0, 1, 9)))
+    assert r.digits == "0612345678" and r.groups == ("06", "12345678")
+    assert r.uncertain == (6,) and list(r.alternatives) == [6]
+    assert r.boxes[0] == (30, 0, 8, 20) and len(r.confidences) == 10
+    assert r.reason == REASON_WORD_LEFT_OUT
+    # a real first group with one unsure digit of two stays, as does one unsure digit alone
+    for groups, unsure in ((("06", "12345678"), (0,)), (("7", "06", "12345678"), (0,)),
+                           (("744", "061234"), (0, 1))):  # nothing whole would be left
+        kept = _word_left_out(_reading(groups, unsure))
+        assert kept.digits == "".join(groups) and kept.reason is None
 
 
 def test_a_tight_crop_of_a_whole_number_is_not_cut_off(pick):
