@@ -37,7 +37,11 @@ MIN_INK_CONTRAST = 38
 MAX_INK_THRESHOLD = 110
 # Hysteresis: pixels down to this fraction of the threshold join a stroke that has strong pixels.
 HYSTERESIS_LOW = 0.6
-# Polarity: local deviations beyond this (of 255) count; light-on-dark if light mass > ratio x dark.
+# Polarity (is_light_on_dark): thin structures are those an opening (closing) of this many px
+# removes; their contrast beyond POLARITY_DELTA (of 255) counts; light-on-dark if the light mass is
+# more than POLARITY_RATIO x the dark. Chosen on 750 validation photos of both renderers and
+# their negatives (docs/reader.md, stage 2).
+POLARITY_KERNEL = 9
 POLARITY_DELTA = 25
 POLARITY_RATIO = 1.5
 # Ruled lines: at most this thick (px) and at least this fraction of the image wide.
@@ -75,18 +79,22 @@ def _small(gray: np.ndarray, scale: int) -> np.ndarray:
 
 
 def is_light_on_dark(gray: np.ndarray) -> bool:
-    """True when the strong local deviations are brighter than their surroundings."""
-    small = _small(gray, 4)
-    if min(small.shape) < 5:
-        small = gray
-    k = min(15, (min(small.shape) // 2) * 2 - 1)
-    if k < 3:
+    """True when the thin structures that stand out are brighter than their surroundings.
+
+    Writing is strokes narrower than POLARITY_KERNEL px: a white top-hat finds the light ones, a
+    black-hat the dark ones. Structures wider than that (a white note on a dark table, a
+    shadow, the edge of the page) are in neither, whatever their brightness; a texture (cloth,
+    wood grain) is in both about equally, so light writing must outweigh dark structure by
+    POLARITY_RATIO.
+    """
+    if min(gray.shape) < POLARITY_KERNEL:
         return False
-    med = cv2.medianBlur(small, k)
-    d = small.astype(np.int16) - med.astype(np.int16)
-    light = np.clip(d - POLARITY_DELTA, 0, None).sum()
-    dark = np.clip(-d - POLARITY_DELTA, 0, None).sum()
-    return bool(light > POLARITY_RATIO * dark)
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (POLARITY_KERNEL, POLARITY_KERNEL))
+    light = cv2.morphologyEx(gray, cv2.MORPH_TOPHAT, k)
+    dark = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, k)
+    light_mass = float(cv2.subtract(light, POLARITY_DELTA).sum(dtype=np.float64))
+    dark_mass = float(cv2.subtract(dark, POLARITY_DELTA).sum(dtype=np.float64))
+    return light_mass > POLARITY_RATIO * dark_mass
 
 
 def ink_contrast(gray: np.ndarray) -> tuple[np.ndarray, float]:
