@@ -267,20 +267,27 @@ def _read_line(page: _Page, line: Line, model) -> Reading:
 
 
 def digit_glyphs(image, *, model=None) -> list[tuple[tuple[int, int, int, int], np.ndarray]]:
-    """For tools: the most prominent line's digit glyphs as the reader cuts them, as
-    (box x, y, w, h in the input image, 28x28 uint8 patch) pairs, left to right."""
+    """For tools: the digit glyphs of the line read_number reads on the page as given (not
+    turned), as the reader cuts them: (box x, y, w, h in the input image, 28x28 uint8 patch)
+    pairs, left to right."""
     page, _ = _analyse(image)
     if page is None or not page.lines:
         return []
     model = model if model is not None else default_model()
-    line = page.lines[0]
-    if line.height * page.det_scale < MIN_DIGIT_PX:
+    _, chosen = _best_line(page, model)
+    if chosen is None or not chosen.boxes:
         return []
-    glyphs, rx0, ry0 = _line_glyphs(page, line, model)[:3]
     sc = page.loaded.scale
-    return [((int(round((g.box[0] + rx0) * sc)), int(round((g.box[1] + ry0) * sc)),
-              max(1, int(round(g.box[2] * sc))), max(1, int(round(g.box[3] * sc)))), g.patch)
-            for g in glyphs if g.kind == "digit"]
+    for line in page.lines[:CANDIDATE_LINES]:
+        if line.height * page.det_scale < MIN_DIGIT_PX:
+            continue
+        glyphs, rx0, ry0 = _line_glyphs(page, line, model)[:3]
+        out = [((int(round((g.box[0] + rx0) * sc)), int(round((g.box[1] + ry0) * sc)),
+                 max(1, int(round(g.box[2] * sc))), max(1, int(round(g.box[3] * sc)))), g.patch)
+               for g in glyphs if g.kind == "digit"]
+        if tuple(b for b, _ in out) == chosen.boxes:
+            return out
+    return []
 
 
 def _build(glyphs: list[Glyph], H: float, ox: int, oy: int, scale: float) -> Reading:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import edgedigits
-from edgedigits import Reading, read_number, read_numbers
+from edgedigits import Reading, read_number, read_numbers, reader
 from edgedigits.pipeline import binarize, lines, load, normalize
 from edgedigits.pipeline.load import ImageError
 from edgedigits.reading import (
@@ -228,6 +228,25 @@ def test_most_prominent_line_and_all_lines_top_to_bottom(pick):
     assert [len(x.digits) for x in rs] == [3, 5]
     assert rs[0].boxes[0][1] < rs[1].boxes[0][1]
     assert rs[1].digits == r.digits
+
+
+def test_digit_glyphs_are_those_of_the_line_read(pick):
+    """tools/cut_patches.py labels the glyphs digit_glyphs gives: they must be the glyphs of the
+    line read_number reads (a whole 8-digit number), not of the most prominent line (a bigger
+    word-length line of 3 digits above it)."""
+    big, _ = rd.draw_line([pick(d)[0] for d in (5, 0, 2)], height=70, gap=0.35)
+    number = (0, 6, 4, 1, 2, 7, 9, 3)
+    small, _ = rd.draw_line([pick(d)[0] for d in number], height=40, gap=0.35, seed=3)
+    page = np.zeros((big.shape[0] + small.shape[0] + 60, max(big.shape[1], small.shape[1]) + 40),
+                    np.float32)
+    page[10:10 + big.shape[0], 20:20 + big.shape[1]] = big
+    page[40 + big.shape[0]:40 + big.shape[0] + small.shape[0], 20:20 + small.shape[1]] = small
+    img = rd.on_paper(page)
+    r = read_number(img)
+    assert r.digits == "".join(map(str, number))
+    glyphs = reader.digit_glyphs(img)
+    assert tuple(b for b, _ in glyphs) == r.boxes
+    assert all(p.shape == (28, 28) and p.dtype == np.uint8 for _, p in glyphs)
 
 
 def test_find_lines_groups_by_rows():

@@ -2,14 +2,18 @@
 
 The shipped model should learn what the reader really feeds it: digits cut, cleaned and
 normalised by the reader's own stages from camera-like photos (thick and thin pens, blur, JPEG,
-perspective), not only MNIST's pristine scans. This script generates photos with
-tools/synth_photos.py from the TRAINING split (never the test split), runs the reader's
-segmentation and normalisation on each, and keeps every digit glyph whose box matches exactly
-one true digit box (IoU >= MATCH_IOU), labelled with that digit.
+perspective), not only MNIST's pristine scans. This script generates photos from the TRAINING
+split (never the test split) with either photo renderer (`--renderer synth`:
+tools/synth_photos.py; `--renderer note`: tools/note_photos.py, notes on tables with their own
+pens, papers, shadows and camera), runs the reader's segmentation and normalisation on each, and
+keeps every digit glyph whose box matches exactly one true digit box (IoU >= MATCH_IOU),
+labelled with that digit.
 
     python tools/cut_patches.py --photos 3000 --seed 7 --out ~/.cache/edgedigits/reader_patches.npz
     python tools/cut_patches.py --photos 600 --seed 8 --split valid \
         --out ~/.cache/edgedigits/reader_patches_valid.npz     # for choosing the epoch
+    python tools/cut_patches.py --renderer note --photos 1500 --seed 61 \
+        --out ~/.cache/edgedigits/note_patches_s61.npz
 
 The .npz holds images (N, 28, 28) uint8 (ink bright on dark, like MNIST), labels (N,) uint8,
 mnist_index (N,) int32 (the source digit in MNIST's training split; by default only digits
@@ -31,6 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 
+import note_photos  # noqa: E402
 import synth_photos  # noqa: E402
 
 # A reader glyph is labelled with the true digit whose box overlaps it at least this much.
@@ -63,6 +68,31 @@ def cut(photo, model) -> list[tuple[np.ndarray, int, int]]:
     return out
 
 
+class _Note:
+    """A note_photos photo as cut() sees one: the image, its digits' boxes, labels and indices."""
+
+    def __init__(self, photo) -> None:
+        self.image = photo.jpeg
+        self.boxes = photo.boxes
+        self.digits = photo.digits
+        self.mnist_index = photo.meta.get("mnist_index", [-1] * len(photo.digits))
+
+
+def photos(renderer: str, n: int, seed: int, split: str, rng: np.random.Generator):
+    """(photo, hard) pairs from either renderer, from the given MNIST split."""
+    if renderer == "synth":
+        for _ in range(n):
+            is_hard = bool(rng.random() < HARD_SHARE)
+            yield synth_photos.make_photo(rng, hard=is_hard, split=split), is_hard
+        return
+    # note_photos: "train" are the training digits 0..49,999, "valid" 50,000..59,999
+    note_split = {"train-fit": "train", "valid": "valid"}[split]
+    n_hard = int(round(n * HARD_SHARE))
+    for is_hard, count, s in ((False, n - n_hard, seed), (True, n_hard, seed + 1)):
+        for ph in note_photos.make_photos(count, seed=s, hard=is_hard, split=note_split):
+            yield _Note(ph), is_hard
+
+
 def save(out: str, images, labels, index, hard) -> None:
     tmp = out + ".tmp.npz"
     np.savez_compressed(tmp, images=np.stack(images).astype(np.uint8),
@@ -92,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="train-fit: MNIST training digits 0..49,999 only (keeps the trainer's "
                         "validation digits out); train: all 60,000; valid: only the validation "
                         "digits 50,000..59,999 (patches for the trainer's data.valid_extra)")
+    p.add_argument("--renderer", choices=("synth", "note"), default="synth",
+                   help="the photo renderer: tools/synth_photos.py (default) or "
+                        "tools/note_photos.py (the note renderer knows no 'train' split: use "
+                        "train-fit or valid)")
     p.add_argument("--model", default=None,
                    help="model for the reader's split decisions (default: the reader's own, "
                         "the shipped ensemble)")
@@ -100,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--merge", nargs="+", metavar="NPZ",
                    help="instead: concatenate these patch files into --out")
     args = p.parse_args(argv)
+    if args.renderer == "note" and args.split == "train":
+        p.error("--renderer note draws from train-fit (digits 0..49,999) or valid, not train")
     if args.merge:
         return merge(args.merge, os.path.expanduser(args.out))
     import cv2
@@ -112,9 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     out = os.path.expanduser(args.out)
     os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
     t0 = time.time()
-    for i in range(args.photos):
-        is_hard = bool(rng.random() < HARD_SHARE)
-        photo = synth_photos.make_photo(rng, hard=is_hard, split=args.split)
+    for i, (photo, is_hard) in enumerate(photos(args.renderer, args.photos, args.seed,
+                                                 args.split, rng)):
         for patch, label, idx in cut(photo, model):
             images.append(patch)
             labels.append(label)
