@@ -1,8 +1,11 @@
 """The `edgedigits` command: read photos, guide a live camera, describe the model.
 
-    edgedigits read IMAGE... [--json] [--speak] [--wav FILE] [--lang L] [--region R]
+    edgedigits read IMAGE... [--all] [--json] [--speak] [--wav FILE] [--lang L] [--region R]
     edgedigits camera [--device N | --video FILE] [--json] [--speak] [--lang L] [--region R]
     edgedigits info
+
+An IMAGE of `-` is read from standard input (as `tesseract stdin`); `--all` prints every line
+of digits on each page, not only the most prominent number.
 
 Exit codes: 0 a number was read (every image, for `read`); 1 nothing read (in at least one
 image); 2 bad usage or bad input (an unreadable image, a missing camera or video).
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import json
 import os
 import sys
@@ -19,11 +23,13 @@ import time
 from typing import Callable, Sequence, TextIO
 
 from . import phone, speech, tts
-from .reading import Reading
+from .reading import REASON_NO_DIGITS, Reading
 
 EXIT_READ = 0
 EXIT_NOTHING = 1
 EXIT_USAGE = 2
+# The IMAGE name that means "read the image from standard input" (shown as the file name too).
+STDIN = "-"
 # A progress bar only for work long enough to need one.
 PROGRESS_MIN_ITEMS = 2
 PROGRESS_WIDTH = 30
@@ -98,11 +104,24 @@ def build_parser() -> argparse.ArgumentParser:
                             "... default-8)")
 
     read = sub.add_parser("read", help="read the phone number in one or more photos",
-                          description="Read the phone number in each photo and print it (or say it).",
+                          description="Read the phone number in each photo and print it (or say "
+                                      "it). IMAGE - reads the photo from standard input "
+                                      "(edgedigits read - < note.jpg); --all reads every line "
+                                      "of digits on the page.",
                           epilog="JSON fields: file, digits, groups, confidences, uncertain, "
-                                 "alternatives, text, reason, ms. Exit codes: 0 every image read, "
-                                 "1 nothing read in some image, 2 bad usage or an unreadable image.")
-    read.add_argument("images", nargs="+", metavar="IMAGE", help="photo files (JPEG, PNG, ...)")
+                                 "alternatives, text, reason, ms. With --all, one object per image: "
+                                 "file, readings (a list, top to bottom, of objects with the fields "
+                                 "above but file and ms; empty when nothing was read), text (all "
+                                 "that is said for the image), reason (why nothing was read, else "
+                                 "null), ms. Exit codes: 0 every image read, 1 nothing read in "
+                                 "some image, 2 bad usage or an unreadable image.")
+    read.add_argument("images", nargs="+", metavar="IMAGE",
+                      help="photo files (JPEG, PNG, ...); - reads one image from standard input "
+                           "(at most once; name a file called - as ./-)")
+    read.add_argument("--all", action="store_true",
+                      help="every line of digits on each page, top to bottom, not only the most "
+                           "prominent number: one output line each, prefixed 'line K/N:'; "
+                           "--speak and --wav say them in order")
     common(read)
     read.add_argument("--wav", metavar="FILE", help="write the speech to this WAV file")
 
@@ -158,14 +177,15 @@ def _load_model(name: str | None, *, reader: bool = False):
         raise UsageError(f"cannot load model: {e}") from None
 
 
-def _reader() -> Callable:
+def _reader(name: str = "read_number") -> Callable:
+    """The package's photo reader `name` (read_number or read_numbers)."""
     try:
-        from . import read_number
+        function = getattr(importlib.import_module(__package__), name, None)
     except ImportError:
-        read_number = None
-    if read_number is None:
-        raise UsageError("this edgedigits has no photo reader (edgedigits.read_number is missing)")
-    return read_number
+        function = None
+    if function is None:
+        raise UsageError(f"this edgedigits has no photo reader (edgedigits.{name} is missing)")
+    return function
 
 
 # ----------------------------------------------------------------------------------- read
@@ -193,10 +213,26 @@ def reading_json(path: str, reading: Reading, text: str, ms: float) -> dict:
     }
 
 
-def _human_line(path: str, reading: Reading, text: str, many: bool) -> str:
+def reading_all_json(path: str, described: Sequence[tuple[Reading, str]], text: str,
+                     reason: str | None, ms: float) -> dict:
+    """`read --all --json`: one object per image, its readings top to bottom (each with the
+    fields of `read --json` but file and ms); `text` is all that is said for the image, `reason`
+    why nothing was read (then `described` is empty)."""
+    readings = []
+    for reading, said in described:
+        fields = reading_json(path, reading, said, ms)
+        del fields["file"], fields["ms"]
+        readings.append(fields)
+    return {"file": path, "readings": readings, "text": text, "reason": reason, "ms": round(ms, 1)}
+
+
+def _human_line(path: str, reading: Reading, text: str, many: bool, line: str = "") -> str:
+    """One printed result; `line` ("1/2") numbers a reading on its page for --all."""
     shown = " ".join(reading.groups) if reading.digits else "-"
-    line = f"{shown}    {text}"
-    return f"{path}: {line}" if many else line
+    out = f"{shown}    {text}"
+    if line:
+        out = f"line {line}: {out}"
+    return f"{path}: {out}" if many else out
 
 
 class Progress:
@@ -242,8 +278,51 @@ def _bad_image(path: str) -> str | None:
     return None
 
 
+def read_stdin(stream, limit: int) -> tuple[bytes | None, str | None]:
+    """All of the binary `stream` (standard input), at most `limit` bytes: (data, None), or
+    (None, why not). Reads limit + 1 bytes so that a larger input is told, not cut short."""
+    if stream is None:
+        return None, f"{STDIN}: no standard input to read an image from"
+    if _isatty(stream):
+        return None, (f"{STDIN}: standard input is a terminal, expected an image piped in "
+                      f"(edgedigits read {STDIN} < photo.jpg)")
+    try:
+        data = stream.read(limit + 1)
+    except (OSError, ValueError) as e:  # closed, or not readable
+        return None, f"{STDIN}: cannot read standard input: {e}"
+    if not data:
+        return None, f"{STDIN}: no image on standard input (it was empty): expected JPEG, PNG, ... data"
+    if len(data) > limit:
+        return None, (f"{STDIN}: more than {limit} bytes on standard input: expected an encoded "
+                      f"image of at most {limit} bytes ({limit / 2**20:g} MiB)")
+    return data, None
+
+
+def _image_input(path: str) -> tuple[object, str | None]:
+    """What the reader is given for the IMAGE argument `path` (the path, or the bytes on
+    standard input for `-`), or why there is nothing to give it."""
+    if path != STDIN:
+        return path, _bad_image(path)
+    from .pipeline.load import MAX_INPUT_BYTES  # the reader's own limit for a file's bytes
+    return read_stdin(getattr(sys.stdin, "buffer", None), MAX_INPUT_BYTES)
+
+
+def _read_all(read_numbers: Callable, read_number: Callable, image,
+              model) -> tuple[list[Reading], str | None]:
+    """Every line of digits on the page, top to bottom, and (when there is none) why."""
+    readings = read_numbers(image, model=model)
+    if readings:
+        return readings, None
+    # read_numbers gives no reason for an empty page: read_number's analysis of it does.
+    reading = read_number(image, model=model)
+    return [], reading.reason or REASON_NO_DIGITS
+
+
 def cmd_read(args: argparse.Namespace) -> int:
+    if args.images.count(STDIN) > 1:
+        raise UsageError(f"{STDIN} (standard input) may be given only once among the images")
     read_number = _reader()
+    read_numbers = _reader("read_numbers") if args.all else None
     model = _load_model(args.model, reader=True)
     many = len(args.images) > 1
     progress = Progress(len(args.images))
@@ -251,14 +330,17 @@ def cmd_read(args: argparse.Namespace) -> int:
     spoken = []
     try:
         for path in args.images:
-            problem = _bad_image(path)
+            image, problem = _image_input(path)  # standard input is read before the clock starts
             start = time.perf_counter()
-            reading = None
+            readings, reason = [], None
             if problem is None:
                 try:
-                    reading = read_number(path, model=model)
+                    if args.all:
+                        readings, reason = _read_all(read_numbers, read_number, image, model)
+                    else:
+                        readings = [read_number(image, model=model)]
                 except (OSError, ValueError, TypeError) as e:  # the reader's "not an image"
-                    problem = str(e) if path in str(e) else f"{path}: {e}"
+                    problem = str(e) if path != STDIN and path in str(e) else f"{path}: {e}"
                 except Exception as e:  # noqa: BLE001 - a reader bug: report it, go on, never crash
                     problem = f"{path}: the reader failed ({type(e).__name__}: {e})"
             ms = (time.perf_counter() - start) * 1000.0
@@ -266,21 +348,33 @@ def cmd_read(args: argparse.Namespace) -> int:
             if problem is not None:
                 progress.close()
                 print(f"edgedigits read: error: {problem}", file=sys.stderr)
+                text = speech.reason_text(None, args.lang)
                 if args.json:  # keep one object per image, the error as its reason
-                    text = speech.reason_text(None, args.lang)
-                    print(json.dumps(reading_json(path, Reading.empty(problem), text, ms),
-                                     ensure_ascii=False), flush=True)
-                spoken.append(speech.reason_text(None, args.lang))
+                    obj = (reading_all_json(path, [], text, problem, ms) if args.all
+                           else reading_json(path, Reading.empty(problem), text, ms))
+                    print(json.dumps(obj, ensure_ascii=False), flush=True)
+                spoken.append(text)
                 status = EXIT_USAGE
                 continue
-            reading, text = describe(reading, args.lang, args.region)
+            if args.all and not readings:  # said as `read` says nothing read
+                empty, text = describe(Reading.empty(reason), args.lang, args.region)
+                described = []
+                lines = [_human_line(path, empty, text, many)]
+            else:
+                described = [describe(r, args.lang, args.region) for r in readings]
+                text = " ".join(said for _, said in described)
+                numbered = args.all
+                lines = [_human_line(path, r, said, many, f"{k}/{len(described)}" if numbered else "")
+                         for k, (r, said) in enumerate(described, 1)]
             if args.json:
-                print(json.dumps(reading_json(path, reading, text, ms), ensure_ascii=False), flush=True)
+                obj = (reading_all_json(path, described, text, reason, ms) if args.all
+                       else reading_json(path, described[0][0], text, ms))
+                print(json.dumps(obj, ensure_ascii=False), flush=True)
             else:
                 if progress.enabled:
                     progress.close()
-                print(_human_line(path, reading, text, many), flush=True)
-            if not reading.digits and status == EXIT_READ:
+                print("\n".join(lines), flush=True)
+            if not any(r.digits for r, _ in described) and status == EXIT_READ:
                 status = EXIT_NOTHING
             spoken.append(text)
     finally:

@@ -21,9 +21,9 @@ TRUTH = {"example-1.jpg": "4619999274", "example-2.jpg": "3980392330",
 JSON_FIELDS = {"file", "digits", "groups", "confidences", "uncertain", "alternatives", "text", "reason", "ms"}
 
 
-def run(*args, env=None, timeout=120):
+def run(*args, env=None, timeout=120, stdin=None):
     return subprocess.run([sys.executable, "-m", "edgedigits.cli", *args], capture_output=True,
-                          text=True, env=env, timeout=timeout, cwd=ROOT)
+                          text=True, env=env, timeout=timeout, cwd=ROOT, stdin=stdin)
 
 
 def blank_photo(path, value=235):
@@ -228,3 +228,141 @@ def test_progress_bar_only_on_a_terminal():
     single = FakeTerminal()
     cli.Progress(1, single).step("a.jpg")
     assert single.getvalue() == ""  # one image is quick: no bar
+
+
+# ------------------------------------------------------------------ read - (standard input)
+
+
+def test_read_stdin_reads_the_same_digits_as_the_file():
+    path = os.path.join(EXAMPLES, "example-1.jpg")
+    from_file = run("read", "--json", path)
+    with open(path, "rb") as f:
+        from_stdin = run("read", "--json", "-", stdin=f)
+    assert from_stdin.returncode == from_file.returncode == 0, from_stdin.stderr
+    a, b = json.loads(from_file.stdout), json.loads(from_stdin.stdout)
+    assert b["file"] == "-" and b["digits"] == a["digits"] == TRUTH["example-1.jpg"]
+    assert {k: v for k, v in a.items() if k not in ("file", "ms")} == \
+        {k: v for k, v in b.items() if k not in ("file", "ms")}
+    # among files, named "-" as files are named by their path
+    with open(path, "rb") as f:
+        proc = run("read", os.path.join(EXAMPLES, "example-3.jpg"), "-", stdin=f)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[1].startswith("-: 46 19 99 92 74") and lines[0].endswith("zero six three two.")
+
+
+def test_read_stdin_empty_or_not_an_image_is_a_clear_error(tmp_path):
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(b"not a photo at all")
+    for source, words in ((subprocess.DEVNULL, "-: no image on standard input"),
+                          (junk, "-: could not decode the bytes as an image")):
+        if source is junk:
+            with open(junk, "rb") as f:
+                proc = run("read", "--json", "-", stdin=f)
+        else:
+            proc = run("read", "--json", "-", stdin=source)
+        assert proc.returncode == 2, (proc.stdout, proc.stderr)
+        assert words in proc.stderr and "Traceback" not in proc.stderr
+        o = json.loads(proc.stdout)  # still one object for the image
+        assert set(o) == JSON_FIELDS and o["file"] == "-" and o["digits"] == "" and words in o["reason"]
+
+
+def test_read_stdin_is_bounded():
+    ok, _ = cli.read_stdin(io.BytesIO(b"x" * 10), limit=10)
+    assert ok == b"x" * 10
+    data, problem = cli.read_stdin(io.BytesIO(b"x" * 11), limit=10)
+    assert data is None and problem.startswith("-: more than 10 bytes on standard input")
+    # the reader's own limit on encoded bytes, not a second one
+    from edgedigits.pipeline.load import MAX_INPUT_BYTES
+    big = io.BytesIO(b"\0" * (MAX_INPUT_BYTES + 2))
+    data, problem = cli.read_stdin(big, limit=MAX_INPUT_BYTES)
+    assert data is None and f"at most {MAX_INPUT_BYTES} bytes" in problem
+    assert big.tell() == MAX_INPUT_BYTES + 1  # read no further than needed to tell
+
+
+def test_read_stdin_only_once_and_not_from_a_terminal():
+    path = os.path.join(EXAMPLES, "example-1.jpg")
+    with open(path, "rb") as f:
+        proc = run("read", "-", "-", stdin=f)
+    assert proc.returncode == 2 and "only once" in proc.stderr and proc.stdout == ""
+    pty = pytest.importorskip("pty")
+    leader, follower = pty.openpty()
+    try:
+        proc = run("read", "-", stdin=follower)
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert proc.returncode == 2 and "standard input is a terminal" in proc.stderr
+
+
+# ------------------------------------------------------------------------------ read --all
+
+
+@pytest.fixture(scope="module")
+def two_numbers(tmp_path_factory):
+    """example-1 above example-3: one photo with two phone numbers, and what read_numbers
+    reads on it."""
+    top = cv2.imread(os.path.join(EXAMPLES, "example-1.jpg"))
+    bottom = cv2.imread(os.path.join(EXAMPLES, "example-3.jpg"))
+    path = str(tmp_path_factory.mktemp("all") / "two.jpg")
+    cv2.imwrite(path, np.vstack([top, bottom]))
+    from edgedigits import read_numbers
+    found = read_numbers(path)
+    assert len({r.digits for r in found}) >= 2, found  # the premise of the --all tests
+    return path, found
+
+
+def test_read_all_prints_every_number_top_to_bottom(two_numbers):
+    path, found = two_numbers
+    proc = run("read", "--all", path)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert len(lines) == len(found)
+    for k, (line, reading) in enumerate(zip(lines, found), 1):
+        assert line.startswith(f"line {k}/{len(found)}: {' '.join(reading.groups)}    ")
+    one = run("read", path)  # without --all: the most prominent number only
+    assert len(one.stdout.splitlines()) == 1
+    example = os.path.join(EXAMPLES, "example-2.jpg")
+    many = run("read", "--all", path, example).stdout.splitlines()
+    assert many[:-1] == [f"{path}: {line}" for line in lines]
+    assert many[-1].startswith(f"{example}: line 1/1: ")
+
+
+def test_read_all_json_one_object_per_image(two_numbers, tmp_path):
+    path, found = two_numbers
+    blank = blank_photo(tmp_path / "blank.png")
+    with open(path, "rb") as f:
+        proc = run("read", "--all", "--json", "-", blank, stdin=f)
+    assert proc.returncode == 1, proc.stderr  # nothing read in one image
+    page, empty = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert set(page) == set(empty) == {"file", "readings", "text", "reason", "ms"}
+    assert page["file"] == "-" and page["reason"] is None
+    assert [r["digits"] for r in page["readings"]] == [r.digits for r in found]
+    for r in page["readings"]:
+        assert set(r) == JSON_FIELDS - {"file", "ms"} and "".join(r["groups"]) == r["digits"]
+    assert page["text"] == " ".join(r["text"] for r in page["readings"])
+    # nothing read: no readings, the reason and its words, as `read` gives them
+    plain = json.loads(run("read", "--json", blank).stdout)
+    assert empty["readings"] == [] and empty["reason"] == plain["reason"] and empty["text"] == plain["text"]
+    assert empty["reason"]
+
+
+def test_read_all_nothing_read_prints_the_reason(tmp_path):
+    blank = blank_photo(tmp_path / "blank.png")
+    proc = run("read", "--all", blank)
+    assert proc.returncode == 1
+    assert proc.stdout == run("read", blank).stdout == "-    I see no writing.\n"
+
+
+def test_read_all_speaks_every_number_in_order(two_numbers, tmp_path):
+    path, found = two_numbers
+    env = dict(os.environ, PATH=str(tmp_path))  # no espeak-ng: the speech is printed, with a warning
+    proc = run("read", "--all", "--speak", path, env=env)
+    assert proc.returncode == 0 and len(proc.stdout.splitlines()) == len(found)
+    assert proc.stderr.strip().splitlines() == [tts.missing_warning()]
+    if tts.espeak_path() is not None:
+        one, both = tmp_path / "one.wav", tmp_path / "both.wav"
+        run("read", "--wav", str(one), path)
+        proc = run("read", "--all", "--wav", str(both), path)
+        assert proc.returncode == 0, proc.stderr
+        assert tts.wav_duration(both) > 1.5 * tts.wav_duration(one)
