@@ -18,6 +18,7 @@ import numpy as np
 from .pipeline import binarize as _bin
 from .pipeline.classify import default_model
 from .pipeline.lines import Line, find_lines
+from .pipeline.paper import find_paper, on_paper
 from .pipeline.load import ImageError, Loaded, load, percentiles_u8
 from .pipeline.segment import Glyph, segment_line
 from .reading import (
@@ -123,6 +124,7 @@ class _Page:
     lines: list[Line]
     turns: int = 0               # quarter turns (counter-clockwise) from the input image
     stats: np.ndarray | None = None  # the components lines were found in
+    paper: np.ndarray | None = None  # detection-size 0/1 mask: only the note's ink is read
 
 
 def _turned(loaded: Loaded, turns: int) -> Loaded:
@@ -149,7 +151,10 @@ def _box_back(box: tuple[int, int, int, int], turns: int, shape: tuple[int, int]
     return box
 
 
-def _analyse(image, turns: int = 0) -> tuple[_Page | None, str | None]:
+def _analyse(image, turns: int = 0, paper_only: bool = False
+             ) -> tuple[_Page | None, str | None]:
+    """The page's ink, components and lines (the photo turned `turns` quarter turns); with
+    paper_only, only the ink on the note (pipeline/paper.py), None when no note stands out."""
     loaded = _turned(image if isinstance(image, Loaded) else load(image), turns)
     gray = loaded.gray
     long_side = max(gray.shape)
@@ -166,6 +171,12 @@ def _analyse(image, turns: int = 0) -> tuple[_Page | None, str | None]:
     if min(det.shape) < 8:
         return None, REASON_NO_WRITING
     b = _bin.binarize(det)
+    paper = None
+    if paper_only:
+        paper = find_paper(det)
+        if paper is None:
+            return None, None
+        b = replace(b, mask=on_paper(b.mask, paper))
     _, _, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
         b.mask, 8, cv2.CV_32S, cv2.CCL_GRANA)
     # Noise, not writing: hundreds of components, most of them a few pixels. The share of
@@ -173,12 +184,14 @@ def _analyse(image, turns: int = 0) -> tuple[_Page | None, str | None]:
     # would move it.
     if stats.shape[0] - 1 >= NOISE_MIN_COMPONENTS:
         plain = (b.ink >= b.threshold).astype(np.uint8)
+        if paper is not None:
+            plain &= paper
         _, _, raw, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
             plain, 8, cv2.CV_32S, cv2.CCL_GRANA)
         if np.mean(raw[1:, cv2.CC_STAT_AREA] < NOISE_SPECK_AREA) >= NOISE_SPECK_SHARE:
             return None, REASON_NO_WRITING
     lines = find_lines(stats, det.shape)
-    page = _Page(loaded, det, det_scale, b, lines, turns % 4, stats)
+    page = _Page(loaded, det, det_scale, b, lines, turns % 4, stats, paper)
     if not lines:
         # Nothing marked: a blank page, or writing so defocused it never crossed the threshold
         # (some ink contrast is there, but no sharp edge anywhere).
@@ -251,6 +264,10 @@ def _line_glyphs(page: _Page, line: Line, model) -> _Cut:
                               int(round((_bin.RULE_MAX_THICK - 1) * s)),
                               rule_segment=max(6, int(REGION_RULE_SEGMENT * H)),
                               rule_gap=int(REGION_RULE_GAP * H), rule_tilted=False)
+    if page.paper is not None:
+        paper = cv2.resize(page.paper, (gray.shape[1], gray.shape[0]),
+                           interpolation=cv2.INTER_NEAREST)
+        mask = on_paper(mask, paper[ry0:ry1, rx0:rx1])
     band = (int(y - ry0), int(y + h - ry0))
     return _Cut(segment_line(ink, mask, band, H, model), rx0, ry0, H, mask, ink)
 
@@ -344,11 +361,10 @@ def read_numbers(image, *, model=None) -> list[Reading]:
     uint16). Raises ImageError (a ValueError) or TypeError for input that is not an image.
     The page is read the way round its most prominent number reads best (see read_number).
     """
-    page, reason = _analyse(image)
-    if page is None or not page.lines:
-        return []
     model = model if model is not None else default_model()
-    page, _ = _upright(page, model)
+    page, _, _ = _choose(image, model)
+    if page is None:
+        return []
     best = page.lines[0].score
     chosen = [ln for ln in page.lines if ln.score >= MIN_LINE_SCORE * best]
     chosen.sort(key=lambda ln: ln.box[1])
@@ -363,12 +379,42 @@ def read_number(image, *, model=None) -> Reading:
     Returns an empty Reading with a reason when nothing could be read; a partial one with a
     reason when the number seems cut off at an edge of the photo.
     """
-    page, reason = _analyse(image)
-    if page is None or not page.lines:
-        return Reading.empty(reason or REASON_NO_WRITING)
     model = model if model is not None else default_model()
-    page, reading = _upright(page, model)
+    page, reading, reason = _choose(image, model)
+    if page is None or reading is None:
+        return Reading.empty(reason or REASON_NO_WRITING)
     return _length_checked(_word_left_out(_turned_back(reading, page)))
+
+
+def _whole(reading: Reading | None) -> bool:
+    """A reading of a plausible number: digits, no reason, PLAUSIBLE_MIN_DIGITS to LONG_LINE."""
+    return reading is not None and reading.reason is None and \
+        PLAUSIBLE_MIN_DIGITS <= len(reading.digits) <= LONG_LINE
+
+
+def _choose(image, model) -> tuple[_Page | None, Reading | None, str | None]:
+    """The page (turned the way it reads best) and its best line's reading; or the reason
+    nothing could be read. When the whole photo does not read as a plausible number (nor as
+    noise-free writing), the note alone is read (pipeline/paper.py: a striped cloth or wood
+    grain around it made lines, or specks, of their own); its reading replaces the first only
+    if it is whole."""
+    loaded = image if isinstance(image, Loaded) else load(image)
+    page, reason = _analyse(loaded)
+    reading = None
+    if page is not None and page.lines:
+        page, reading = _upright(page, model)
+        if _whole(reading):
+            return page, reading, None
+    elif reason not in (None, REASON_NO_WRITING):
+        return None, None, reason  # too dark, too bright, too blurry: not the table's fault
+    on_paper, _ = _analyse(loaded, 0, paper_only=True)
+    if on_paper is not None and on_paper.lines:
+        on_paper, r = _upright(on_paper, model)
+        if _whole(r):
+            return on_paper, r, None
+    if page is None or not page.lines:
+        return None, None, reason
+    return page, reading, None
 
 
 def _word_left_out(reading: Reading) -> Reading:
@@ -419,7 +465,7 @@ def _upright(page: _Page, model) -> tuple[_Page, Reading]:
         turns = [1, 3, 0, 2]
     best = None
     for t in turns:
-        p = page if t == 0 else _analyse(page.loaded, t)[0]
+        p = page if t == 0 else _analyse(page.loaded, t, page.paper is not None)[0]
         if p is None or not p.lines:
             continue
         key, r = _best_line(p, model)

@@ -13,7 +13,7 @@ import pytest
 
 import edgedigits
 from edgedigits import Reading, read_number, read_numbers, reader
-from edgedigits.pipeline import binarize, lines, load, normalize
+from edgedigits.pipeline import binarize, lines, load, normalize, paper
 from edgedigits.pipeline.load import ImageError
 from edgedigits.reading import (
     REASON_CUT_LEFT, REASON_CUT_RIGHT, REASON_NO_DIGITS, REASON_NO_WRITING, REASON_TOO_DARK,
@@ -210,6 +210,40 @@ def test_light_on_dark_reads_like_dark_on_light(pick):
     page = rd.on_paper(alpha)
     assert binarize.is_light_on_dark(255 - page) and not binarize.is_light_on_dark(page)
     assert read_number(255 - page).digits == read_number(page).digits != ""
+
+
+def _note_on_stripes(pick, digits, seed=0):
+    """A white note with a number on it, lying on a cloth of slanted dark and light stripes."""
+    alpha, _ = rd.draw_line([pick(d)[0] for d in digits], height=40, gap=0.3, seed=seed)
+    h, w = 600, 800
+    yy, xx = np.mgrid[0:h, 0:w]
+    cloth = np.where(((xx + 0.6 * yy) // 7) % 2 == 0, 50.0, 170.0).astype(np.float32)
+    page = cloth.copy()
+    y0, x0, nh, nw = 170, 120, 240, alpha.shape[1] + 120
+    page[y0:y0 + nh, x0:x0 + nw] = rd.PAPER
+    note = page[y0 + 90:y0 + 90 + alpha.shape[0], x0 + 60:x0 + 60 + alpha.shape[1]]
+    note[:] = rd.on_paper(alpha).astype(np.float32)
+    return np.clip(cv2.GaussianBlur(page, (0, 0), 0.8), 0, 255).astype(np.uint8), (y0, x0, nh, nw)
+
+
+def test_note_on_a_striped_cloth_is_read_on_the_note_alone(pick):
+    """The cloth's stripes make marks and lines of their own, taller and more prominent than
+    the number; the note (the largest smooth region) is read alone, and read right."""
+    digits = (0, 6, 5, 8, 8, 4, 1, 4, 6)
+    img, (y0, x0, nh, nw) = _note_on_stripes(pick, digits)
+    assert read_number(img).digits == "".join(map(str, digits))
+    paper_mask = paper.find_paper(cv2.resize(img, (640, 480), interpolation=cv2.INTER_AREA))
+    assert paper_mask is not None
+    ys, xs = np.nonzero(paper_mask)
+    f = 640 / 800
+    assert abs(ys.min() - y0 * f) < 12 and abs(xs.max() - (x0 + nw) * f) < 12
+
+
+def test_no_paper_on_a_page_that_fills_the_photo(pick):
+    alpha, _ = rd.draw_line([pick(d)[0] for d in (3, 1, 4, 1, 5, 9, 2)], height=40, gap=0.3)
+    page = np.full((480, 640), rd.PAPER, np.float32)
+    page[200:200 + alpha.shape[0], 60:60 + alpha.shape[1]] = rd.on_paper(alpha)
+    assert paper.find_paper(page.astype(np.uint8)) is None
 
 
 # ---- stage 3: lines ------------------------------------------------------------------------
