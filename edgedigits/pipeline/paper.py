@@ -30,6 +30,10 @@ def _disk(px: int) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (px, px))
 
 
+def _box(px: int) -> np.ndarray:
+    return cv2.getStructuringElement(cv2.MORPH_RECT, (px, px))
+
+
 def find_paper(gray: np.ndarray) -> np.ndarray | None:
     """uint8 0/1 mask of the note in a grey detection image, or None when there is no smooth
     region of a note's size (a page filling the photo, or no smooth region at all)."""
@@ -39,16 +43,14 @@ def find_paper(gray: np.ndarray) -> np.ndarray | None:
     mean = cv2.blur(f, (SMOOTH_WINDOW, SMOOTH_WINDOW))
     var = cv2.blur(f * f, (SMOOTH_WINDOW, SMOOTH_WINDOW)) - mean * mean
     smooth = (var < SMOOTH_MAX_STD ** 2).astype(np.uint8)
-    smooth = cv2.morphologyEx(smooth, cv2.MORPH_CLOSE, _disk(CLOSE_PX))
-    smooth = cv2.morphologyEx(smooth, cv2.MORPH_OPEN, _disk(OPEN_PX))
-    n, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
-        smooth, 8, cv2.CV_32S, cv2.CCL_GRANA)
-    if n <= 1:
+    smooth = cv2.morphologyEx(smooth, cv2.MORPH_CLOSE, _box(CLOSE_PX))
+    smooth = cv2.morphologyEx(smooth, cv2.MORPH_OPEN, _box(OPEN_PX))
+    contours, _ = cv2.findContours(smooth, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
         return None
-    k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    pts = cv2.findNonZero((labels == k).astype(np.uint8))
+    largest = max(contours, key=cv2.contourArea)
     hull = np.zeros_like(smooth)
-    cv2.fillConvexPoly(hull, cv2.convexHull(pts), 1)
+    cv2.fillConvexPoly(hull, cv2.convexHull(largest), 1)
     hull = cv2.erode(hull, _disk(2 * EDGE_PX + 1))
     frac = float(hull.mean())
     if not PAPER_MIN_FRAC <= frac <= PAPER_MAX_FRAC:
