@@ -110,6 +110,11 @@ UPRIGHT_UNSURE_SHARE = 0.1
 # one digit, 7 right readings of the first renderer lost digits.
 WORD_MIN_GLYPHS = 2
 WORD_UNSURE_SHARE = 0.6
+# What the reader's own choices (texture, the line, the turn, a word left out) count as an
+# unsure digit: one read below READ_UNSURE_P. Their constants were chosen with it; the doubt the
+# user is told of (UNCERTAIN_BELOW, reading.py) moves by its own rule (tools/bench_risk.py)
+# without changing what is read.
+READ_UNSURE_P = 0.95
 # Alternatives for uncertain digits: at most this many, each at least this probable.
 MAX_ALTERNATIVES = 2
 MIN_ALTERNATIVE_P = 0.02
@@ -341,9 +346,10 @@ def _build(glyphs: list[Glyph], H: float, ox: int, oy: int, scale: float) -> Rea
     if not digits:
         return Reading.empty(REASON_NO_DIGITS)
     uncertain = tuple(i for i, c in enumerate(confs) if c < UNCERTAIN_BELOW)
+    unsure = sum(c < READ_UNSURE_P for c in confs)
     guesses = len(digits) >= PLAUSIBLE_MIN_DIGITS and (
         float(np.mean(confs)) < MIN_MEAN_CONFIDENCE
-        or (len(digits) > LONG_LINE and len(uncertain) > MAX_UNCERTAIN_SHARE * len(digits)))
+        or (len(digits) > LONG_LINE and unsure > MAX_UNCERTAIN_SHARE * len(digits)))
     # The grain of a table or a cloth's weave reads as a long run of sure 1s: no phone number is
     # one digit repeated.
     repeated = len(digits) >= PLAUSIBLE_MIN_DIGITS + 1 and \
@@ -423,7 +429,7 @@ def _word_left_out(reading: Reading) -> Reading:
     them. Said with a reason: a real group read that badly is left out too."""
     if reading.reason is not None or len(reading.groups) < 2:
         return reading
-    drop, groups, unsure = 0, list(reading.groups), set(reading.uncertain)
+    drop, groups, unsure = 0, list(reading.groups), set(_unsure(reading))
     while len(groups) > 1:
         g = groups[0]
         u = sum(i in unsure for i in range(drop, drop + len(g)))
@@ -438,6 +444,11 @@ def _word_left_out(reading: Reading) -> Reading:
                    tuple(i - drop for i in reading.uncertain if i >= drop),
                    {i - drop: a for i, a in reading.alternatives.items() if i >= drop},
                    reading.boxes[drop:], REASON_WORD_LEFT_OUT)
+
+
+def _unsure(reading: Reading) -> list[int]:
+    """Positions of the digits the reader's own choices count as unsure (READ_UNSURE_P)."""
+    return [i for i, c in enumerate(reading.confidences) if c < READ_UNSURE_P]
 
 
 def _length_checked(reading: Reading) -> Reading:
@@ -469,13 +480,13 @@ def _upright(page: _Page, model) -> tuple[_Page, Reading]:
         if p is None or not p.lines:
             continue
         key, r = _best_line(p, model)
-        net = len(r.digits) - 2 * len(r.uncertain) if key is not None else -1
+        net = len(r.digits) - 2 * len(_unsure(r)) if key is not None else -1
         # another turn replaces the first only with a whole reading (4 to 15 digits, no reason):
         # a lone 6 read as a surer 9 upside down is no evidence the page is turned
         if best is None or (net > best[0] and key is not None and key[1]):
             best = (net, r, p)
         if key is not None and key[1] and (
-                key[0] or len(r.uncertain) <= UPRIGHT_UNSURE_SHARE * len(r.digits)):
+                key[0] or len(_unsure(r)) <= UPRIGHT_UNSURE_SHARE * len(r.digits)):
             break  # a whole phone number, (nearly) sure: the other turns are not read
     return best[2], best[1]
 
@@ -521,7 +532,7 @@ def _best_line(page: _Page, model) -> tuple[tuple | None, Reading]:
         r = _read_line(page, line, model)
         if r.digits:
             whole = r.reason is None and PLAUSIBLE_MIN_DIGITS <= len(r.digits) <= LONG_LINE
-            sure = whole and not r.uncertain and len(r.digits) >= PHONE_MIN_DIGITS
+            sure = whole and not _unsure(r) and len(r.digits) >= PHONE_MIN_DIGITS
             key = (sure, whole, float(np.sum(r.confidences)), -rank)
             if sure:
                 return key, r  # a whole, sure phone number: a less prominent line won't beat it

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 # with the shipped ensemble: the smallest threshold with at most 1% of numbers silently wrong
 # on the project's own renderer and 2% on the second (`python tools/bench.py risk`, MAX_SILENT;
 # docs/reader.md).
-UNCERTAIN_BELOW = 0.95
+UNCERTAIN_BELOW = 0.97
 
 # Reasons a Reading is empty or partial. Speech turns these codes into words.
 REASON_NO_WRITING = "no writing found"

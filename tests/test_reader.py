@@ -246,6 +246,30 @@ def test_no_paper_on_a_page_that_fills_the_photo(pick):
     assert paper.find_paper(page.astype(np.uint8)) is None
 
 
+def test_what_is_read_does_not_move_with_the_doubt_told(pick):
+    """The reader's own choices count a digit unsure below READ_UNSURE_P, not below
+    UNCERTAIN_BELOW (what the user is told, re-chosen by its own rule): a leading group read at
+    0.96 is not a word left out, whatever digits the reading flags."""
+    conf = (0.96, 0.96, 0.96) + (0.999,) * 10
+    digits = "744" + "0612345678"
+    flagged = tuple(i for i, c in enumerate(conf) if c < 0.97)  # as at UNCERTAIN_BELOW = 0.97
+    r = Reading(digits, ("744", "06", "12345678"), conf, flagged, {}, ((0, 0, 1, 1),) * 13, None)
+    assert reader._word_left_out(r) is r
+    low = Reading(digits, r.groups, (0.9,) * 3 + (0.999,) * 10, (0, 1, 2), {}, r.boxes, None)
+    assert reader._word_left_out(low).digits == "0612345678"
+
+
+def test_thick_writing_filling_a_large_photo_is_dark_writing(pick):
+    """A close-up of dark writing in a thick pen: at detection size its strokes are wider than
+    the top-hat's kernel and the paper between them is thin and light; the local median still
+    sees dark writing, and both must agree for light writing. Thin light writing is still light."""
+    digits = [pick(d)[0] for d in (0, 6, 1, 2, 4, 7)]
+    thick, _ = rd.draw_line(digits, height=300, gap=0.3, pen=2.0)
+    assert not binarize.is_light_on_dark(rd.on_paper(thick))
+    thin, _ = rd.draw_line(digits, height=300, gap=0.3)
+    assert binarize.is_light_on_dark(255 - rd.on_paper(thin))
+
+
 # ---- stage 3: lines ------------------------------------------------------------------------
 
 def test_most_prominent_line_and_all_lines_top_to_bottom(pick):

@@ -37,11 +37,16 @@ MIN_INK_CONTRAST = 38
 MAX_INK_THRESHOLD = 110
 # Hysteresis: pixels down to this fraction of the threshold join a stroke that has strong pixels.
 HYSTERESIS_LOW = 0.6
-# Polarity (is_light_on_dark): thin structures are those an opening (closing) of this many px
-# removes; their contrast beyond POLARITY_DELTA (of 255) counts; light-on-dark if the light mass is
-# more than POLARITY_RATIO x the dark. Chosen on 750 validation photos of both renderers and
+# Polarity (is_light_on_dark): thin structures are those an opening (closing) of POLARITY_KERNEL
+# px removes, local deviations those from a median over POLARITY_MEDIAN px of a quarter-size
+# copy; contrast beyond POLARITY_DELTA (of 255) counts; light-on-dark if, by both, the light mass
+# is more than POLARITY_RATIO x the dark. Chosen on 750 validation photos of both renderers and
 # their negatives (docs/reader.md, stage 2).
 POLARITY_KERNEL = 9
+POLARITY_MEDIAN = 15
+# ... on a copy whose long side is at most this (the reader's detection size), where strokes have
+# the widths the kernel was chosen for, whatever the size of the image asked about.
+POLARITY_MAX_SIDE = 640
 POLARITY_DELTA = 25
 POLARITY_RATIO = 1.5
 # Ruled lines: at most this thick (px) and at least this fraction of the image wide.
@@ -79,22 +84,40 @@ def _small(gray: np.ndarray, scale: int) -> np.ndarray:
 
 
 def is_light_on_dark(gray: np.ndarray) -> bool:
-    """True when the thin structures that stand out are brighter than their surroundings.
+    """True when the writing is light on a dark surface: both its thin structures and its strong
+    local deviations are brighter than their surroundings.
 
-    Writing is strokes narrower than POLARITY_KERNEL px: a white top-hat finds the light ones, a
-    black-hat the dark ones. Structures wider than that (a white note on a dark table, a
-    shadow, the edge of the page) are in neither, whatever their brightness; a texture (cloth,
-    wood grain) is in both about equally, so light writing must outweigh dark structure by
-    POLARITY_RATIO.
+    Thin structures: strokes narrower than POLARITY_KERNEL px; a white top-hat finds the light
+    ones, a black-hat the dark ones. Structures wider than that (a white note on a dark table,
+    a shadow, the edge of the page) are in neither, whatever their brightness; a texture (cloth,
+    wood grain) is in both about equally. Strokes wider than the kernel (a thick pen filling a
+    close-up) are not thin, and the paper between them is: the deviations from a local median
+    over POLARITY_MEDIAN px of a quarter-size copy must agree.
     """
+    f = max(gray.shape) / POLARITY_MAX_SIDE
+    if f > 1:
+        gray = cv2.resize(gray, (max(1, round(gray.shape[1] / f)), max(1, round(gray.shape[0] / f))),
+                          interpolation=cv2.INTER_AREA)
     if min(gray.shape) < POLARITY_KERNEL:
         return False
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (POLARITY_KERNEL, POLARITY_KERNEL))
     light = cv2.morphologyEx(gray, cv2.MORPH_TOPHAT, k)
     dark = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, k)
-    light_mass = float(cv2.subtract(light, POLARITY_DELTA).sum(dtype=np.float64))
-    dark_mass = float(cv2.subtract(dark, POLARITY_DELTA).sum(dtype=np.float64))
-    return light_mass > POLARITY_RATIO * dark_mass
+    if _mass(light) <= POLARITY_RATIO * _mass(dark):
+        return False
+    small = _small(gray, 4)
+    if min(small.shape) < 5:
+        small = gray
+    km = min(POLARITY_MEDIAN, (min(small.shape) // 2) * 2 - 1)
+    if km < 3:
+        return False
+    med = cv2.medianBlur(small, km)
+    return _mass(cv2.subtract(small, med)) > POLARITY_RATIO * _mass(cv2.subtract(med, small))
+
+
+def _mass(deviation: np.ndarray) -> float:
+    """The summed contrast (0..255) beyond POLARITY_DELTA."""
+    return float(cv2.subtract(deviation, POLARITY_DELTA).sum(dtype=np.float64))
 
 
 def ink_contrast(gray: np.ndarray) -> tuple[np.ndarray, float]:
