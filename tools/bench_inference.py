@@ -94,6 +94,7 @@ def main(argv: list[str]) -> int:
     from conftest import MNIST_FILES, _read_idx
 
     import edgedigits
+    from edgedigits.classes import N_DIGITS
 
     data = os.environ.get("EDGEDIGITS_DATA")
     if not data:
@@ -119,15 +120,20 @@ def main(argv: list[str]) -> int:
         return net.forward()
 
     kernel = getattr(edgedigits, "kernel_name", lambda: "portable")()
+    # The digit is the likeliest of the ten digit outputs, as predict_digit takes it (a model
+    # with separator and not-a-character outputs spreads their mass evenly over the digits,
+    # which leaves the order of the digits as it is).
+    digit = N_DIGITS
     peers = {
         f"edgedigits C int8 ({kernel})": (lambda x: model.predict_digit(x), singles_u8,
                                            lambda: model.predict_digits(images)),
-        "NumPy float32": (lambda x: int(np.argmax(numpy_forward(layers, x))), singles_f,
-                          lambda: np.argmax(numpy_forward(layers, xf), axis=1)),
-        "ONNX Runtime (1 thread)": (lambda x: int(np.argmax(sess.run(None, {"x": x})[0])), singles_f,
-                                    lambda: np.argmax(sess.run(None, {"x": xf})[0], axis=1)),
-        "OpenCV dnn": (lambda x: int(np.argmax(cv_run(x))), singles_f,
-                       lambda: np.argmax(cv_run(xf), axis=1)),
+        "NumPy float32": (lambda x: int(np.argmax(numpy_forward(layers, x)[0, :digit])), singles_f,
+                          lambda: np.argmax(numpy_forward(layers, xf)[:, :digit], axis=1)),
+        "ONNX Runtime (1 thread)": (lambda x: int(np.argmax(sess.run(None, {"x": x})[0][0, :digit])),
+                                    singles_f,
+                                    lambda: np.argmax(sess.run(None, {"x": xf})[0][:, :digit], axis=1)),
+        "OpenCV dnn": (lambda x: int(np.argmax(cv_run(x)[0, :digit])), singles_f,
+                       lambda: np.argmax(cv_run(xf)[:, :digit], axis=1)),
     }
     # One thread for everyone: ONNX Runtime and cv2 are set above, NumPy's BLAS here.
     from threadpoolctl import threadpool_info, threadpool_limits
