@@ -272,14 +272,21 @@ def test_thick_writing_filling_a_large_photo_is_dark_writing(pick):
 
 # ---- stage 3: lines ------------------------------------------------------------------------
 
+def _stacked(top: np.ndarray, bottom: np.ndarray, gap: int) -> np.ndarray:
+    """Two drawn lines (ink alpha) one above the other on paper, 10 px from the top and 20 px
+    from the left, `gap` px apart."""
+    h = 10 + top.shape[0] + gap + bottom.shape[0] + 30
+    page = np.zeros((h, max(top.shape[1], bottom.shape[1]) + 40), np.float32)
+    page[10:10 + top.shape[0], 20:20 + top.shape[1]] = top
+    y = 10 + top.shape[0] + gap
+    page[y:y + bottom.shape[0], 20:20 + bottom.shape[1]] = bottom
+    return rd.on_paper(page)
+
+
 def test_most_prominent_line_and_all_lines_top_to_bottom(pick):
     big, _ = rd.draw_line([pick(d)[0] for d in (4, 0, 7, 1, 2)], height=64, gap=0.35)
     small, _ = rd.draw_line([pick(d)[0] for d in (8, 3, 9)], height=26, gap=0.35, seed=3)
-    page = np.zeros((big.shape[0] + small.shape[0] + 40, max(big.shape[1], small.shape[1]) + 40),
-                    np.float32)
-    page[10:10 + small.shape[0], 20:20 + small.shape[1]] = small
-    page[30 + small.shape[0]:30 + small.shape[0] + big.shape[0], 20:20 + big.shape[1]] = big
-    img = rd.on_paper(page)
+    img = _stacked(small, big, gap=20)
     r = read_number(img)
     assert len(r.digits) == 5
     rs = read_numbers(img)
@@ -295,11 +302,7 @@ def test_digit_glyphs_are_those_of_the_line_read(pick):
     big, _ = rd.draw_line([pick(d)[0] for d in (5, 0, 2)], height=70, gap=0.35)
     number = (0, 6, 4, 1, 2, 7, 9, 3)
     small, _ = rd.draw_line([pick(d)[0] for d in number], height=40, gap=0.35, seed=3)
-    page = np.zeros((big.shape[0] + small.shape[0] + 60, max(big.shape[1], small.shape[1]) + 40),
-                    np.float32)
-    page[10:10 + big.shape[0], 20:20 + big.shape[1]] = big
-    page[40 + big.shape[0]:40 + big.shape[0] + small.shape[0], 20:20 + small.shape[1]] = small
-    img = rd.on_paper(page)
+    img = _stacked(big, small, gap=30)
     r = read_number(img)
     assert r.digits == "".join(map(str, number))
     glyphs = reader.digit_glyphs(img)
