@@ -102,14 +102,23 @@ DIGIT_SHAPED_H = (0.6, 1.6)
 # share of its digits unsure. Read upside down, 99% of the first renderer's validation photos
 # had more unsure (and 95% of the second's); read upright, 84% / 43% had no more.
 UPRIGHT_UNSURE_SHARE = 0.1
-# A leading group of at least WORD_MIN_GLYPHS digits, WORD_UNSURE_SHARE of them unsure, before
-# a whole phone number is a word ("Tel", a name read as "744", "679"): left out, with a reason.
-# On validation photos of the second renderer with a label word before every number, 8.7% ->
-# 17.3% exact (150); unchanged on 600 of the first renderer's photos but 1 of 200 hard ones,
-# where a real "24" group was left out (flagged by the reason); at a share of 0.5 or groups of
-# one digit, 7 right readings of the first renderer lost digits.
-WORD_MIN_GLYPHS = 2
-WORD_UNSURE_SHARE = 0.6
+# A word before the number on its line ("Tel", "Anna", read as "744 06 1234 5678") is left
+# out, with a reason, by the evidence of the classifier and of the gap after it. Each digit's
+# evidence of being a letter is a logistic model of the probability the character classes give
+# it of being no digit (Reading.not_digit) and of its doubt: WORD_OTHER_WEIGHT x logit(not_digit)
+# + WORD_DOUBT_WEIGHT x logit(1 - confidence) + WORD_BIAS, fitted on the 1,358 digits read
+# from 300 photos of the second renderer with a word before every number (training font
+# families, seed 51), a word's digits against the number's. The first k digits are left out
+# for the k that maximises their summed evidence plus WORD_GAP_WEIGHT x (the gap after them in
+# line heights - WORD_GAP_FREE), when that sum is positive and a whole phone number
+# (PHONE_MIN_DIGITS) is left. The gap terms were chosen on the same photos and on 400 + 200 of
+# the first renderer's validation photos (no words: nothing may be left out there). Figures:
+# docs/reader.md, "A word before the number".
+WORD_OTHER_WEIGHT = 0.29
+WORD_DOUBT_WEIGHT = 0.53
+WORD_BIAS = 1.47
+WORD_GAP_WEIGHT = 4.0
+WORD_GAP_FREE = 0.5
 # What the reader's own choices (texture, the line, the turn, a word left out) count as an
 # unsure digit: one read below READ_UNSURE_P. Their constants were chosen with it; the doubt the
 # user is told of (UNCERTAIN_BELOW, reading.py) moves by its own rule (tools/bench_risk.py)
@@ -313,7 +322,7 @@ def digit_glyphs(image, *, model=None) -> list[tuple[tuple[int, int, int, int], 
 
 
 def _build(glyphs: list[Glyph], H: float, ox: int, oy: int, scale: float) -> Reading:
-    digits, confs, boxes, groups = [], [], [], []
+    digits, confs, boxes, groups, other = [], [], [], [], []
     alts: dict[int, tuple[tuple[str, float], ...]] = {}
     current = ""
     prev_end = None
@@ -336,6 +345,7 @@ def _build(glyphs: list[Glyph], H: float, ox: int, oy: int, scale: float) -> Rea
         digits.append(d)
         current += d
         confs.append(float(p[order[0]]))
+        other.append(g.other)
         if p[order[0]] < UNCERTAIN_BELOW:
             alts[pos] = tuple((str(int(k)), float(p[k])) for k in order[1:1 + MAX_ALTERNATIVES]
                               if p[k] >= MIN_ALTERNATIVE_P)
@@ -357,7 +367,7 @@ def _build(glyphs: list[Glyph], H: float, ox: int, oy: int, scale: float) -> Rea
     if len(digits) > MAX_DIGITS or guesses or repeated:
         return Reading.empty(REASON_NO_DIGITS)
     return Reading("".join(digits), tuple(groups), tuple(confs), uncertain, alts, tuple(boxes),
-                   None)
+                   None, tuple(other))
 
 
 def read_numbers(image, *, model=None) -> list[Reading]:
@@ -374,8 +384,8 @@ def read_numbers(image, *, model=None) -> list[Reading]:
     best = page.lines[0].score
     chosen = [ln for ln in page.lines if ln.score >= MIN_LINE_SCORE * best]
     chosen.sort(key=lambda ln: ln.box[1])
-    readings = [_turned_back(_read_line(page, ln, model), page) for ln in chosen]
-    return [_length_checked(_word_left_out(r)) for r in readings if r.digits]
+    readings = [_read_line(page, ln, model) for ln in chosen]
+    return [_length_checked(_turned_back(_word_left_out(r), page)) for r in readings if r.digits]
 
 
 def read_number(image, *, model=None) -> Reading:
@@ -389,7 +399,7 @@ def read_number(image, *, model=None) -> Reading:
     page, reading, reason = _choose(image, model)
     if page is None or reading is None:
         return Reading.empty(reason or REASON_NO_WRITING)
-    return _length_checked(_word_left_out(_turned_back(reading, page)))
+    return _length_checked(_turned_back(_word_left_out(reading), page))
 
 
 def _whole(reading: Reading | None) -> bool:
@@ -424,26 +434,34 @@ def _choose(image, model) -> tuple[_Page | None, Reading | None, str | None]:
 
 
 def _word_left_out(reading: Reading) -> Reading:
-    """A reading without the leading groups that read as a word: at least WORD_MIN_GLYPHS
-    digits, WORD_UNSURE_SHARE of them unsure, with a whole phone number (PHONE_MIN_DIGITS) after
-    them. Said with a reason: a real group read that badly is left out too."""
-    if reading.reason is not None or len(reading.groups) < 2:
+    """A reading without the digits before the number that read as a word (see WORD_BIAS),
+    said with a reason: a real first digit read that badly is left out too. It rests on the
+    character classes' evidence (Reading.not_digit): with a digits-only model (not_digit all 0)
+    a word is left out only before a very wide gap. Judged in the reading's own direction
+    (before _turned_back)."""
+    n = len(reading.digits)
+    if reading.reason is not None or len(reading.not_digit) != n or n <= PHONE_MIN_DIGITS:
         return reading
-    drop, groups, unsure = 0, list(reading.groups), set(_unsure(reading))
-    while len(groups) > 1:
-        g = groups[0]
-        u = sum(i in unsure for i in range(drop, drop + len(g)))
-        if len(g) < WORD_MIN_GLYPHS or u < WORD_UNSURE_SHARE * len(g) or \
-                len(reading.digits) - drop - len(g) < PHONE_MIN_DIGITS:
-            break
-        drop += len(g)
-        groups.pop(0)
-    if not drop:
+    other = np.clip(np.asarray(reading.not_digit, np.float64), 1e-4, 1 - 1e-4)
+    doubt = np.clip(1.0 - np.asarray(reading.confidences, np.float64), 1e-4, 1 - 1e-4)
+    evidence = np.cumsum(WORD_OTHER_WEIGHT * np.log(other / (1 - other))
+                         + WORD_DOUBT_WEIGHT * np.log(doubt / (1 - doubt)) + WORD_BIAS)
+    boxes = np.asarray(reading.boxes, np.float64)
+    height = float(np.median(boxes[:, 3]))
+    gaps = (boxes[1:, 0] - boxes[:-1, 0] - boxes[:-1, 2]) / height  # after digit k - 1
+    k = np.arange(1, n - PHONE_MIN_DIGITS + 1)
+    score = evidence[k - 1] + WORD_GAP_WEIGHT * (gaps[k - 1] - WORD_GAP_FREE)
+    if score.max() <= 0:
         return reading
-    return Reading(reading.digits[drop:], tuple(groups), reading.confidences[drop:],
+    drop = int(k[int(score.argmax())])
+    groups, left = [], drop
+    for g in reading.groups:
+        groups.append(g[left:])
+        left = max(0, left - len(g))
+    return Reading(reading.digits[drop:], tuple(g for g in groups if g), reading.confidences[drop:],
                    tuple(i - drop for i in reading.uncertain if i >= drop),
                    {i - drop: a for i, a in reading.alternatives.items() if i >= drop},
-                   reading.boxes[drop:], REASON_WORD_LEFT_OUT)
+                   reading.boxes[drop:], REASON_WORD_LEFT_OUT, reading.not_digit[drop:])
 
 
 def _unsure(reading: Reading) -> list[int]:

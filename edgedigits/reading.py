@@ -51,6 +51,9 @@ class Reading:
         most likely first: {4: (("9", 0.31), ("7", 0.05))}.
     boxes: per digit, (x, y, w, h) in the input image's pixel coordinates.
     reason: why nothing or only part was read (one of REASONS), else None.
+    not_digit: per digit, the probability that the mark is no digit at all (a letter of a
+        word, a separator, a scribble), from the classifier's character classes
+        (edgedigits/classes.py); 0 where the model has none.
     """
 
     digits: str = ""
@@ -60,6 +63,7 @@ class Reading:
     alternatives: dict[int, tuple[tuple[str, float], ...]] = field(default_factory=dict)
     boxes: tuple[tuple[int, int, int, int], ...] = ()
     reason: str | None = None
+    not_digit: tuple[float, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.digits)

@@ -96,6 +96,19 @@ def test_members_with_other_classes_are_averaged_over_the_digits(shipped):
     # the reader's classify (shifted views, members' inputs) combines them the same way
     got = classify.classify_classes(x, mixed, shifts=((0, 0),))
     np.testing.assert_allclose(got, want, atol=1e-9)
+    # ... and keeps apart what only the character classes say: the mark is no digit at all
+    logp, other = classify.classify_with_other(x, mixed, shifts=((0, 0),))
+    np.testing.assert_allclose(logp, want, atol=1e-9)
+    no_digit = 1 - np.exp(many.predict_class_log_proba(x)[:, :10]).sum(1)
+    np.testing.assert_allclose(other, no_digit, atol=1e-6)
+    assert other.max() > 0.01  # the random images are mostly not digits to the 19-class model
+    _, none = classify.classify_with_other(x, Ensemble([digits_only]), shifts=((0, 0),))
+    assert np.array_equal(none, np.zeros(40))
+    # over the shifted views: their mean
+    views = [classify.classify_with_other(classify._shifted(x, dy, dx), many, shifts=((0, 0),))[1]
+             for dy, dx in classify.TTA_SHIFTS]
+    np.testing.assert_allclose(classify.classify_with_other(x, mixed)[1], np.mean(views, 0),
+                               atol=1e-6)
 
 
 def test_bad_ensembles_are_refused(shipped):

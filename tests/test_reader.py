@@ -7,7 +7,11 @@ drawn apart.
 """
 from __future__ import annotations
 
+import os
+
 import cv2
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -246,17 +250,15 @@ def test_no_paper_on_a_page_that_fills_the_photo(pick):
     assert paper.find_paper(page.astype(np.uint8)) is None
 
 
-def test_what_is_read_does_not_move_with_the_doubt_told(pick):
-    """The reader's own choices count a digit unsure below READ_UNSURE_P, not below
-    UNCERTAIN_BELOW (what the user is told, re-chosen by its own rule): a leading group read at
-    0.96 is not a word left out, whatever digits the reading flags."""
-    conf = (0.96, 0.96, 0.96) + (0.999,) * 10
-    digits = "744" + "0612345678"
-    flagged = tuple(i for i, c in enumerate(conf) if c < 0.97)  # as at UNCERTAIN_BELOW = 0.97
-    r = Reading(digits, ("744", "06", "12345678"), conf, flagged, {}, ((0, 0, 1, 1),) * 13, None)
-    assert reader._word_left_out(r) is r
-    low = Reading(digits, r.groups, (0.9,) * 3 + (0.999,) * 10, (0, 1, 2), {}, r.boxes, None)
-    assert reader._word_left_out(low).digits == "0612345678"
+def test_what_is_read_does_not_move_with_the_doubt_told():
+    """The word before the number is judged on the digits' probabilities, not on which of them
+    the reading flags (UNCERTAIN_BELOW, re-chosen by its own rule)."""
+    word = _reading(("744", "06", "12345678"), (0, 1, 2), other=0.6, gap_after=3)
+    assert reader._word_left_out(word).digits == "0612345678"
+    for flagged in ((), (0,), tuple(range(13))):
+        assert reader._word_left_out(replace(word, uncertain=flagged)).digits == "0612345678"
+        real = replace(_reading(("06", "12345678"), (0,)), uncertain=flagged)
+        assert reader._word_left_out(real) is real
 
 
 def test_thick_writing_filling_a_large_photo_is_dark_writing(pick):
@@ -880,27 +882,53 @@ def test_a_line_too_tall_for_a_phone_number_is_read_last(pick, monkeypatch):
     assert max(heights) < 640 / (reader.PHONE_MIN_DIGITS * reader.MIN_DIGIT_PITCH)
 
 
-def _reading(groups, uncertain):
+def _reading(groups, unsure, other=0.01, gap_after=None, gap=0.2):
+    """A reading of 20 px tall digits 0.2 H apart (1 H after digit `gap_after` - 1), those in
+    `unsure` at p = 0.5 and `other` (not_digit) as given, the rest at 0.99 and 0.001."""
     digits = "".join(groups)
-    return Reading(digits, tuple(groups), tuple(0.5 if i in uncertain else 0.99
+    boxes, x = [], 0
+    for i in range(len(digits)):
+        boxes.append((x, 0, 16, 20))
+        x += 16 + int(20 * (1.0 if i + 1 == gap_after else gap))
+    return Reading(digits, tuple(groups), tuple(0.5 if i in unsure else 0.99
                                                 for i in range(len(digits))),
-                   tuple(uncertain), {i: (("7", 0.3),) for i in uncertain},
-                   tuple((10 * i, 0, 8, 20) for i in range(len(digits))))
+                   tuple(unsure), {i: (("7", 0.3),) for i in unsure}, tuple(boxes), None,
+                   tuple(other if i in unsure else 0.001 for i in range(len(digits))))
 
 
-def test_a_word_read_as_unsure_digits_before_the_number_is_left_out():
+def test_a_word_before_the_number_is_left_out():
     from edgedigits.reader import _word_left_out
-    # "Tel" read as "744", two of its three digits unsure, before "06 12345678"
-    r = _word_left_out(_reading(("744", "06", "12345678"), (0, 1, 9)))
+    # "Tel" read as "744", its digits unsure and likely no digits, a space, "06 12345678"
+    r = _word_left_out(_reading(("744", "06", "12345678"), (0, 1, 2, 9), other=0.6, gap_after=3))
     assert r.digits == "0612345678" and r.groups == ("06", "12345678")
     assert r.uncertain == (6,) and list(r.alternatives) == [6]
-    assert r.boxes[0] == (30, 0, 8, 20) and len(r.confidences) == 10
-    assert r.reason == REASON_WORD_LEFT_OUT
-    # a real first group with one unsure digit of two stays, as does one unsure digit alone
-    for groups, unsure in ((("06", "12345678"), (0,)), (("7", "06", "12345678"), (0,)),
-                           (("744", "061234"), (0, 1))):  # nothing whole would be left
-        kept = _word_left_out(_reading(groups, unsure))
-        assert kept.digits == "".join(groups) and kept.reason is None
+    assert r.boxes[0] == (3 * 16 + 20 + 2 * 4, 0, 16, 20) and len(r.confidences) == 10
+    assert len(r.not_digit) == 10 and r.reason == REASON_WORD_LEFT_OUT
+    # a word written close to the number, in its first group, whose letters the character
+    # classes call no digit
+    r = _word_left_out(_reading(("7440612345678",), (0, 1, 2), other=0.9))
+    assert r.digits == "0612345678" and r.groups == ("0612345678",)
+
+
+def test_each_digit_says_how_likely_it_is_no_digit():
+    example = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                           "examples", "example-1.jpg")
+    r = read_number(example)
+    assert len(r.not_digit) == len(r.digits) > 0
+    assert all(0.0 <= p <= 1.0 for p in r.not_digit)
+    assert read_number(example, model=edgedigits.load_model("default-2")).not_digit == \
+        (0.0,) * len(r.digits)  # a digits-only model has no such classes
+
+
+def test_a_real_first_digit_is_not_taken_for_a_word():
+    from edgedigits.reader import _word_left_out
+    for r in (_reading(("06", "12345678"), (0,), other=0.05),      # an unsure 0, close by
+              _reading(("06", "12345678"), (), gap_after=2),        # sure digits, a wide gap
+              _reading(("744", "0612"), (0, 1, 2), other=0.6, gap_after=3),  # nothing whole after
+              replace(_reading(("744", "06", "12345678"), (0, 1, 2), other=0.6, gap_after=3),
+                      not_digit=())):                             # a digits-only model
+        kept = _word_left_out(r)
+        assert kept is r and kept.reason is None
 
 
 def test_a_tight_crop_of_a_whole_number_is_not_cut_off(pick):
@@ -955,7 +983,7 @@ def _line_with_wide_brackets(items, fx: float, pen: float) -> np.ndarray:
 
 
 @pytest.mark.parametrize("fx, pen", [(1.4, 1.5), (1.6, 1.0), (1.6, 1.25)])
-def test_two_leaning_marks_around_digits_are_brackets(pick, fx, pen):
+def test_two_leaning_marks_around_digits_are_brackets(pick, fx, pen, monkeypatch):
     # brackets too wide to be sure alone (validation hard photos 778 #92, 556 #80 read them
     # as 1s): leaning "(" and ")" with a few digits between are a pair
     from edgedigits.pipeline import segment
@@ -963,12 +991,10 @@ def test_two_leaning_marks_around_digits_are_brackets(pick, fx, pen):
     img = _line_with_wide_brackets(["(", d[0], d[1], d[2], ")", d[2], d[3], d[3]], fx, pen)
     r = read_number(img)
     assert r.digits == "475588" and r.groups == ("475", "588")
-    saved = segment.PAREN_PAIR_MAX_INSIDE
-    try:
-        segment.PAREN_PAIR_MAX_INSIDE = 0  # no pairing: each is read as a digit
+    with monkeypatch.context() as m:
+        m.setattr(segment, "PAREN_PAIR_MAX_INSIDE", 0)  # no pairing: each is read as a digit
+        m.setattr(reader, "_word_left_out", lambda r: r)  # (the "(" would be left out as no digit)
         assert len(read_number(img).digits) == 8
-    finally:
-        segment.PAREN_PAIR_MAX_INSIDE = saved
     # a lone leaning mark is a digit (a curved 1)
     alone = _line_with_wide_brackets(["(", d[0], d[1], d[2], d[2], d[3], d[3]], fx, pen)
     assert len(read_number(alone).digits) == 7

@@ -19,8 +19,9 @@ one pen, optionally after a handwritten label word ("Tel.", "mob", "Anna"...).
               Each glyph is reduced to its centre line plus local stroke width and redrawn with
               the photo's pen, so digits, separators and the label share one pen.
   separators  "- . / ( ) +" drawn as pen strokes; spaces as gaps. Some neighbours touch.
-  label       a word from a handwriting font of a TRAINING family (needs the fonts cache of
-              tools/fetch_fonts.py; without it the label is left out and meta says why).
+  label       a word from a handwriting font of a TRAINING family, or of a held-out one with
+              --label-fonts heldout (needs the fonts cache of tools/fetch_fonts.py; without
+              it the label is left out and meta says why).
   paper       sticky note, grid paper, lined paper, torn notebook page, envelope, business
               card; fibre texture, creases, ruled lines near or through the writing.
   pens        ballpoint, felt-tip, pencil, gel pen; width and darkness vary along strokes.
@@ -68,6 +69,7 @@ from training import mnist  # noqa: E402
 
 SOURCES = ("mnist", "fonts")
 SPLITS = ("test", "valid", "train")
+FONT_SPLITS = ("train", "heldout")
 FRAME = (1280, 960)  # landscape width, height
 PORTRAIT_P = 0.25
 FETCH_FONTS_HINT = "python tools/fetch_fonts.py"
@@ -784,16 +786,17 @@ def _blur_kernel(rng, hard: bool, digit_px: float) -> tuple[np.ndarray | None, d
 # ---------------------------------------------------------------- one photo
 
 class _Ctx:
-    def __init__(self, hard, split, source, label_p, any_rotation, folder):
+    def __init__(self, hard, split, source, label_p, any_rotation, folder, label_fonts="train"):
         self.hard, self.split, self.source = hard, split, source
         self.label_p, self.any_rotation = label_p, any_rotation
         self.mnist = _mnist_split(folder, split) if source == "mnist" else None
         self.heldout = _font_files("heldout") if source == "fonts" else None
         self.label_fonts = None
+        self.label_split = label_fonts
         self.label_reason = ""
         if label_p > 0:
             try:
-                self.label_fonts = _font_files("train")
+                self.label_fonts = _font_files(label_fonts)
             except FontsUnavailable as exc:
                 self.label_reason = str(exc)
 
@@ -935,7 +938,7 @@ def _one(rng: np.random.Generator, ctx: _Ctx) -> NotePhoto:
     label_pos = ""
     if ctx.label_p > 0 and rng.random() < ctx.label_p:
         if ctx.label_fonts is None:
-            meta["label_skipped"] = ctx.label_reason or "no training fonts"
+            meta["label_skipped"] = ctx.label_reason or f"no {ctx.label_split} fonts"
         else:
             word = LABEL_WORDS[int(rng.integers(len(LABEL_WORDS)))]
             for _ in range(20):
@@ -945,7 +948,7 @@ def _one(rng: np.random.Generator, ctx: _Ctx) -> NotePhoto:
             else:
                 lpath = None
             if lpath is None:
-                meta["label_skipped"] = f"no training font has all of {word!r}"
+                meta["label_skipped"] = f"no {ctx.label_split} font has all of {word!r}"
             else:
                 label = word
                 label_pos = "before" if rng.random() < 0.75 else "above"
@@ -1180,14 +1183,15 @@ def _one(rng: np.random.Generator, ctx: _Ctx) -> NotePhoto:
 # ---------------------------------------------------------------- public API
 
 def make_photos(n: int, seed: int = 0, hard: bool = False, split: str = "test",
-                source: str = "mnist", label: float = 0.0, any_rotation: bool = False
-                ) -> Iterator[NotePhoto]:
+                source: str = "mnist", label: float = 0.0, any_rotation: bool = False,
+                label_fonts: str = "train") -> Iterator[NotePhoto]:
     """n photos of handwritten phone numbers on notes, from np.random.default_rng(seed).
 
     split: MNIST split the digits come from ("test", "valid" = training images 50,000..59,999,
     "train" = 0..49,999); source: "mnist" or "fonts" (the held-out handwriting font families);
-    label: probability (0..1, or True) of a handwritten word before the number; any_rotation:
-    the note at any angle instead of within +-15 degrees. Arguments are checked here (ValueError);
+    label: probability (0..1, or True) of a handwritten word before the number, in a font of
+    the `label_fonts` families ("train", or "heldout" to check a choice made on the training
+    families' words); any_rotation: the note at any angle instead of within +-15 degrees. Arguments are checked here (ValueError);
     MNIST (EDGEDIGITS_DATA) and the fonts cache (FontsUnavailable) are loaded here too."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"n must be an integer >= 0, got {n!r}")
@@ -1195,11 +1199,13 @@ def make_photos(n: int, seed: int = 0, hard: bool = False, split: str = "test",
         raise ValueError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
     if split not in SPLITS:
         raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
+    if label_fonts not in FONT_SPLITS:
+        raise ValueError(f"label_fonts must be one of {', '.join(FONT_SPLITS)}, got {label_fonts!r}")
     label = float(label) if isinstance(label, (bool, int, float, np.floating)) else label
     if not isinstance(label, float) or not 0.0 <= label <= 1.0:
         raise ValueError(f"label must be a probability in [0, 1] (or True/False), got {label!r}")
     folder = mnist.data_dir() if source == "mnist" else None
-    ctx = _Ctx(bool(hard), split, source, label, bool(any_rotation), folder)
+    ctx = _Ctx(bool(hard), split, source, label, bool(any_rotation), folder, label_fonts)
     rng = np.random.default_rng(seed)
 
     def gen():
@@ -1220,6 +1226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="mnist digits, or the held-out handwriting fonts")
     ap.add_argument("--label", type=float, default=0.0,
                     help="probability of a handwritten label word before the number (0..1)")
+    ap.add_argument("--label-fonts", default="train", choices=FONT_SPLITS,
+                    help="font families of the label words (default train)")
     ap.add_argument("--any-rotation", action="store_true", help="the note at any angle")
     args = ap.parse_args(argv)
     if args.n < 0:
@@ -1228,7 +1236,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ap.error(f"--label must be in [0, 1], got {args.label}")
     try:
         photos = make_photos(args.n, seed=args.seed, hard=args.hard, split=args.split,
-                             source=args.source, label=args.label, any_rotation=args.any_rotation)
+                             source=args.source, label=args.label, any_rotation=args.any_rotation,
+                             label_fonts=args.label_fonts)
     except (mnist.MnistError, FontsUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..classes import N_DIGITS, digit_log_proba
+from ..classes import N_DIGITS, digit_log_proba, has_character_classes
 from ..ensemble import Ensemble, mean_log_proba
 from ..model import Model
 from ..transforms import INPUT_TRANSFORMS, SHIFT_COMMUTING
@@ -52,6 +52,18 @@ def classify(patches: np.ndarray, model, shifts=TTA_SHIFTS, sure_p: float | None
     return digit_log_proba(classify_classes(patches, model, shifts, sure_p))
 
 
+def classify_with_other(patches: np.ndarray, model, shifts=TTA_SHIFTS,
+                        sure_p: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """classify's (N, 10) digit log-probabilities and, from the same forward passes, (N,) the
+    probability that each patch is no digit at all: the mean, over the views and over the
+    members with character classes (classes.py: separators, not-a-character), of the
+    probability those members give the non-digit classes (zeros for digits-only models). The
+    digit log-probabilities fold that mass evenly over the ten digits; this keeps it apart (a
+    letter of a word reads as unsure digits either way, but only this says it is no digit)."""
+    logp, other = _classify(patches, model, shifts, sure_p)
+    return digit_log_proba(logp), other
+
+
 def classify_classes(patches: np.ndarray, model, shifts=TTA_SHIFTS,
                      sure_p: float | None = None) -> np.ndarray:
     """(N, 28, 28) uint8 patches -> (N, K) float64 log-probabilities over the model's K classes
@@ -61,39 +73,54 @@ def classify_classes(patches: np.ndarray, model, shifts=TTA_SHIFTS,
     sure_p (default TTA_SURE_P) below 1: the first view is classified for every patch, the
     other views only for the patches whose first view is less sure than sure_p (the others
     keep their first view's log-probabilities). At 1, every view of every patch, in one call."""
+    return _classify(patches, model, shifts, sure_p)[0]
+
+
+def _classify(patches, model, shifts, sure_p) -> tuple[np.ndarray, np.ndarray]:
+    """classify_classes' log-probabilities and classify_with_other's non-digit probability."""
     n = patches.shape[0]
     k = model.n_classes
     if n == 0:
-        return np.zeros((0, k), np.float64)
+        return np.zeros((0, k), np.float64), np.zeros(0, np.float64)
     patches = np.ascontiguousarray(patches, np.uint8)
     sure_p = TTA_SURE_P if sure_p is None else sure_p
     if sure_p >= 1.0 or len(shifts) == 1:
-        return _mean(_checked(_views_log_proba(patches, model, shifts), len(shifts) * n, k),
-                     len(shifts), n)
-    first = _checked(model.predict_class_log_proba(_shifted(patches, *shifts[0])), n, k)
+        logp, other = _views_log_proba(patches, model, shifts)
+        return (_mean(_checked(logp, len(shifts) * n, k), len(shifts), n),
+                other.reshape(len(shifts), n).mean(0))
+    logp, other = _views_log_proba(patches, model, shifts[:1])
+    first = _checked(logp, n, k)
     unsure = np.flatnonzero(first.max(1) < np.log(sure_p))
     if unsure.size == 0:
-        return first
+        return first, other
     sub = patches[unsure]
-    views = np.concatenate([_shifted(sub, dy, dx) for dy, dx in shifts[1:]])
-    rest = _checked(model.predict_class_log_proba(views), views.shape[0], k)
-    out = first.copy()
+    rest, rest_other = _views_log_proba(sub, model, shifts[1:])
+    rest = _checked(rest, (len(shifts) - 1) * unsure.size, k)
+    out, out_other = first.copy(), other.copy()
     out[unsure] = _mean(np.concatenate([first[unsure], rest]), len(shifts), unsure.size)
-    return out
+    out_other[unsure] = np.concatenate([other[unsure], rest_other]).reshape(
+        len(shifts), unsure.size).mean(0)
+    return out, out_other
 
 
-def _views_log_proba(patches: np.ndarray, model, shifts) -> np.ndarray:
-    """The model's log-probabilities of every shifted view of the patches, view-major. An
-    ensemble member (or model) whose input transform commutes with shifts (the deskew,
-    transforms.SHIFT_COMMUTING) gets its views shifted from the transformed patches: the
-    transform runs once per patch instead of once per view. The views are the same but where
-    a shift moves ink across the field's edge (docs/reader.md)."""
+def _views_log_proba(patches: np.ndarray, model, shifts) -> tuple[np.ndarray, np.ndarray]:
+    """The model's log-probabilities of every shifted view of the patches, view-major, and
+    each view's non-digit probability (_other). An ensemble member (or model) whose input
+    transform commutes with shifts (the deskew, transforms.SHIFT_COMMUTING) gets its views
+    shifted from the transformed patches: the transform runs once per patch instead of once
+    per view. The views are the same but where a shift moves ink across the field's edge
+    (docs/reader.md)."""
     def views(p):
         return np.concatenate([_shifted(p, dy, dx) for dy, dx in shifts])
     members = model.members if isinstance(model, Ensemble) else (model,)
     if not all(isinstance(m, Model) for m in members) or \
             not any(m.input_transform in SHIFT_COMMUTING for m in members):
-        return model.predict_class_log_proba(views(patches))
+        if isinstance(model, Ensemble):
+            v = views(patches)
+            logps = [m.predict_class_log_proba(v) for m in members]
+            return model.combine(logps), _other(logps)
+        logp = model.predict_class_log_proba(views(patches))
+        return logp, _other([logp])
     by_input: dict = {}  # the views each kind of input needs, made once
     logps = []
     for m in members:
@@ -101,7 +128,17 @@ def _views_log_proba(patches: np.ndarray, model, shifts) -> np.ndarray:
         if name not in by_input:
             by_input[name] = views(patches if name is None else INPUT_TRANSFORMS[name](patches))
         logps.append(m.predict_class_log_proba(by_input[name], transformed=name is not None))
-    return model.combine(logps) if isinstance(model, Ensemble) else logps[0]
+    return (model.combine(logps) if isinstance(model, Ensemble) else logps[0]), _other(logps)
+
+
+def _other(logps) -> np.ndarray:
+    """Per row, the mean probability of the non-digit classes over the log-probability arrays
+    with character classes; zeros when none has them."""
+    with_classes = [np.asarray(lp, np.float64) for lp in logps if has_character_classes(lp.shape[1])]
+    if not with_classes:
+        return np.zeros(np.asarray(logps[0]).shape[0], np.float64)
+    return np.mean([np.clip(1.0 - np.exp(lp[:, :N_DIGITS]).sum(1), 0.0, 1.0)
+                    for lp in with_classes], axis=0)
 
 
 def _mean(logp: np.ndarray, n_views: int, n: int) -> np.ndarray:

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .classify import classify
+from .classify import classify_with_other
 from .normalize import normalize, stroke_width
 
 # All sizes are in units of the line height H (median height of its digit-sized marks).
@@ -177,6 +177,7 @@ class Glyph:
     kind: str
     logp: np.ndarray | None = None     # (10,) log-probabilities for digits
     patch: np.ndarray | None = None    # (28, 28) uint8 as classified
+    other: float = 0.0                 # probability it is no digit (classify_with_other)
 
 
 def _aspect_prior(lp: np.ndarray, patch: np.ndarray) -> float:
@@ -706,7 +707,7 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
     joins = _join_candidates(groups, kinds, labels, ink, H, patches)
     if not patches:
         return [g for g in glyphs]
-    logp = classify(np.stack(patches), model)
+    logp, other = classify_with_other(np.stack(patches), model)
     # Split hypotheses only for wide glyphs that are not already sure as a whole: a second
     # batch, for the few that need it (most glyphs are one confident digit).
     first = len(patches)
@@ -718,7 +719,8 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
             if opt is not None:
                 hyps[k].append(opt)
     if len(patches) > first:
-        logp = np.concatenate([logp, classify(np.stack(patches[first:]), model)])
+        more, more_other = classify_with_other(np.stack(patches[first:]), model)
+        logp, other = np.concatenate([logp, more]), np.concatenate([other, more_other])
     best_lp = logp.max(1)
     # Each glyph's pieces: a digit glyph whole or split, a bracket or separator as it is.
     chosen: list[list] = []
@@ -753,7 +755,7 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
                 k = int(logp[j].argmax())
                 if n_piece not in paired or (k not in BRACKET_LOOKALIKES
                                              and best_lp[j] >= np.log(BRACKET_VETO_P)):
-                    out.append(Glyph(pb, "digit", logp[j], patches[j]))
+                    out.append(Glyph(pb, "digit", logp[j], patches[j], float(other[j])))
                 else:
                     out.append(Glyph(pb, kind))
                 continue
@@ -763,5 +765,5 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
             if _not_a_digit(pb, logp[j], H):
                 out.append(Glyph(pb, "-" if pb[2] > 1.5 * pb[3] else "."))
             else:
-                out.append(Glyph(pb, "digit", logp[j], patches[j]))
+                out.append(Glyph(pb, "digit", logp[j], patches[j], float(other[j])))
     return out
