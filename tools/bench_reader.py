@@ -2,6 +2,7 @@
 
     python tools/bench.py reader [--n 500] [--n-hard 200] [--seed 2026] [--renderer synth|note]
                                  [--split test|valid] [--turn] [--any-rotation]
+                                 [--label P] [--label-fonts train|heldout]
                                  [--model ensemble|default|default-2 ... default-8|logreg|PATH]
                                  [--tesseract-n N] [--no-tesseract] [--no-load-digits]
 
@@ -274,15 +275,24 @@ def main(argv: list[str]) -> int:
                         "metadata (a note lying sideways or upside down)")
     p.add_argument("--any-rotation", action="store_true",
                    help="with --renderer note: the note lying at any angle")
+    p.add_argument("--label", type=float, default=0.0,
+                   help="with --renderer note: the probability of a handwritten word before the "
+                        "number (\"Tel.\", a name), 0..1")
+    p.add_argument("--label-fonts", choices=note_photos.FONT_SPLITS, default="train",
+                   help="with --label: the font families of the words (heldout: families the "
+                        "word rule was not fitted on)")
     args = p.parse_args(argv)
-    if args.any_rotation and args.renderer != "note":
-        p.error("--any-rotation needs --renderer note")
+    if (args.any_rotation or args.label) and args.renderer != "note":
+        p.error("--any-rotation and --label need --renderer note")
+    if not 0.0 <= args.label <= 1.0:
+        p.error(f"--label must be in [0, 1], got {args.label}")
     cv2.setNumThreads(1)
     import edgedigits
     from edgedigits.ensemble import load_reader_model
     model = load_reader_model(args.model)
     sizes = ", ".join(str(m.layer_sizes) for m in getattr(model, "members", (model,)))
-    print(f"# reader benchmark ({args.renderer} photos, {args.split} digits{', turned' if args.turn else ''}{', any rotation' if args.any_rotation else ''}): {platform.machine()}, {os.cpu_count()} cores, OpenCV "
+    words = f", a word before the number with p={args.label} ({args.label_fonts} fonts)" if args.label else ""
+    print(f"# reader benchmark ({args.renderer} photos, {args.split} digits{', turned' if args.turn else ''}{', any rotation' if args.any_rotation else ''}{words}): {platform.machine()}, {os.cpu_count()} cores, OpenCV "
           f"{cv2.__version__}, one thread; model {model.meta.get('name')} {sizes}")
     have_tess = not args.no_tesseract and shutil.which("tesseract") is not None
     rows = []
@@ -299,6 +309,8 @@ def main(argv: list[str]) -> int:
             if n <= 0:
                 continue
             extra = {"any_rotation": True} if args.any_rotation else {}
+            if args.label:
+                extra.update(label=args.label, label_fonts=args.label_fonts)
             photos = list(RENDERERS[args.renderer].make_photos(n, seed=seed, hard=hard,
                                                                split=args.split, **extra))
             tn = n if args.tesseract_n is None else min(n, args.tesseract_n)
