@@ -103,23 +103,25 @@ DIGIT_SHAPED_H = (0.6, 1.6)
 # had more unsure (and 95% of the second's); read upright, 84% / 43% had no more.
 UPRIGHT_UNSURE_SHARE = 0.1
 # A word before the number on its line ("Tel", "Anna", read as "744 06 1234 5678") is left
-# out, with a reason, by the evidence of the classifier and of the gap after it. Each digit's
+# out, with a reason, by the evidence of the classifier and of the space after it. Each digit's
 # evidence of being a letter is a logistic model of the probability the character classes give
 # it of being no digit (Reading.not_digit) and of its doubt: WORD_OTHER_WEIGHT x logit(not_digit)
 # + WORD_DOUBT_WEIGHT x logit(1 - confidence) + WORD_BIAS, fitted on the 1,358 digits read
 # from 300 photos of the second renderer with a word before every number (training font
 # families, seed 51), a word's digits against the number's. The first k digits are left out
-# for the k that maximises their summed evidence plus WORD_GAP_WEIGHT x (the gap after them in
-# line heights - WORD_GAP_FREE), when that sum is positive and a whole phone number
-# (PHONE_MIN_DIGITS) is left. The gap terms were chosen on the same photos and on 400 + 200 of
-# the first renderer's validation photos (no words: nothing may be left out there). Figures:
-# docs/reader.md, "A word before the number".
+# for the k that maximises their summed evidence plus WORD_GAP_WEIGHT x (the gap after them
+# less the median gap between the digits after it, less WORD_GAP_MIN; in line heights), when
+# that is positive, that gap is wider than the median by at least WORD_GAP_MIN, and a whole
+# phone number (PHONE_MIN_DIGITS) is left. The gap terms were chosen on the same photos, on
+# 400 + 200 of the first renderer's validation photos and on 600 numbers of load_digits digits
+# (no words: nothing may be left out there; other writers' digits are as unsure as letters,
+# and only the space after a word tells them apart). Figures: docs/reader.md.
 WORD_OTHER_WEIGHT = 0.29
 WORD_DOUBT_WEIGHT = 0.53
 WORD_BIAS = 1.47
 WORD_GAP_WEIGHT = 4.0
-WORD_GAP_FREE = 0.5
-# What the reader's own choices (texture, the line, the turn, a word left out) count as an
+WORD_GAP_MIN = 0.3
+# What the reader's own choices (texture, the line, the turn) count as an
 # unsure digit: one read below READ_UNSURE_P. Their constants were chosen with it; the doubt the
 # user is told of (UNCERTAIN_BELOW, reading.py) moves by its own rule (tools/bench_risk.py)
 # without changing what is read.
@@ -448,9 +450,11 @@ def _word_left_out(reading: Reading) -> Reading:
                          + WORD_DOUBT_WEIGHT * np.log(doubt / (1 - doubt)) + WORD_BIAS)
     boxes = np.asarray(reading.boxes, np.float64)
     height = float(np.median(boxes[:, 3]))
-    gaps = (boxes[1:, 0] - boxes[:-1, 0] - boxes[:-1, 2]) / height  # after digit k - 1
+    gaps = (boxes[1:, 0] - boxes[:-1, 0] - boxes[:-1, 2]) / height  # gaps[k - 1]: after digit k - 1
     k = np.arange(1, n - PHONE_MIN_DIGITS + 1)
-    score = evidence[k - 1] + WORD_GAP_WEIGHT * (gaps[k - 1] - WORD_GAP_FREE)
+    wider = np.array([gaps[i - 1] - np.median(gaps[i:]) for i in k])  # than the number's own
+    score = np.where(wider >= WORD_GAP_MIN,
+                     evidence[k - 1] + WORD_GAP_WEIGHT * (wider - WORD_GAP_MIN), -np.inf)
     if score.max() <= 0:
         return reading
     drop = int(k[int(score.argmax())])

@@ -904,10 +904,12 @@ def test_a_word_before_the_number_is_left_out():
     assert r.uncertain == (6,) and list(r.alternatives) == [6]
     assert r.boxes[0] == (3 * 16 + 20 + 2 * 4, 0, 16, 20) and len(r.confidences) == 10
     assert len(r.not_digit) == 10 and r.reason == REASON_WORD_LEFT_OUT
-    # a word written close to the number, in its first group, whose letters the character
-    # classes call no digit
-    r = _word_left_out(_reading(("7440612345678",), (0, 1, 2), other=0.9))
-    assert r.digits == "0612345678" and r.groups == ("0612345678",)
+    # the space after it counts against the number's own gaps: a word written as close as
+    # the digits stand is left in (other writers' digits are often as unsure as letters)
+    close = _reading(("7440612345678",), (0, 1, 2), other=0.6)
+    assert _word_left_out(close) is close
+    assert _word_left_out(_reading(("744", "0612345678"), (0, 1, 2), other=0.6,
+                                   gap_after=3)).digits == "0612345678"
 
 
 def test_each_digit_says_how_likely_it_is_no_digit():
@@ -923,6 +925,7 @@ def test_each_digit_says_how_likely_it_is_no_digit():
 def test_a_real_first_digit_is_not_taken_for_a_word():
     from edgedigits.reader import _word_left_out
     for r in (_reading(("06", "12345678"), (0,), other=0.05),      # an unsure 0, close by
+              _reading(("0612345678",), (0, 1), other=0.5, gap=0.4),  # unsure, evenly spaced
               _reading(("06", "12345678"), (), gap_after=2),        # sure digits, a wide gap
               _reading(("744", "0612"), (0, 1, 2), other=0.6, gap_after=3),  # nothing whole after
               replace(_reading(("744", "06", "12345678"), (0, 1, 2), other=0.6, gap_after=3),
