@@ -833,6 +833,45 @@ def test_a_number_any_way_round_is_read_upright(pick, turns):
         assert abs(x - bx) <= 3 and abs(y - by) <= 3 and abs(w - bw) <= 3 and abs(h - bh) <= 3
 
 
+@pytest.mark.parametrize("angle", [35, -40, 140, 215])
+def test_a_number_at_an_angle_is_read_laid_level(pick, angle):
+    # a note lying at an angle no quarter turn lays level: the page is read rotated along the
+    # direction its marks line up in, and the boxes still point at the digits in the photo
+    number = (2, 0, 3, 4, 7, 5, 2, 9)
+    alpha, _ = rd.draw_line([pick(d)[0] for d in number], height=56, gap=0.3)
+    h, w = alpha.shape
+    pad = np.zeros((h + 2 * w, 2 * w), np.float32)
+    pad[w:w + h, w // 2:w // 2 + w] = alpha
+    m = cv2.getRotationMatrix2D((pad.shape[1] / 2, pad.shape[0] / 2), angle, 1.0)
+    ink = cv2.warpAffine(pad, m, pad.shape[::-1], flags=cv2.INTER_LINEAR)
+    ys, xs = np.nonzero(ink > 0.05)
+    ink = ink[ys.min() - 40:ys.max() + 40, xs.min() - 40:xs.max() + 40]
+    r = read_number(rd.on_paper(ink))
+    assert r.digits == "20347529" and r.reason is None
+    for x, y, bw, bh in r.boxes:
+        assert (ink[y:y + bh, x:x + bw] > 0.5).mean() > 0.05  # the box holds a digit's strokes
+    saved = reader.ROTATE_MIN_OFF
+    try:
+        reader.ROTATE_MIN_OFF = 90.0  # quarter turns only
+        assert read_number(rd.on_paper(ink)).digits != "20347529"
+    finally:
+        reader.ROTATE_MIN_OFF = saved
+
+
+def test_writing_angle_is_the_direction_the_marks_line_up_in():
+    from edgedigits.pipeline.lines import writing_angle
+    for angle in (0, 30, 90, 150):
+        img = np.zeros((600, 600), np.uint8)
+        t = np.radians(angle)
+        for k in range(-4, 5):  # nine 20 px blobs 40 px apart along the direction
+            cx, cy = 300 + 40 * k * np.cos(t), 300 + 40 * k * np.sin(t)
+            cv2.circle(img, (int(round(cx)), int(round(cy))), 10, 255, -1)
+        _, _, stats, _ = cv2.connectedComponentsWithStats(img)
+        got = writing_angle(stats, img.shape)
+        assert abs((got - angle + 90) % 180 - 90) <= 2
+    assert writing_angle(np.zeros((1, 5), np.int32), (100, 100)) is None  # nothing on the page
+
+
 def test_a_reading_too_short_or_too_long_for_a_phone_number_says_so(pick):
     # the digits are still returned; the reason tells the listener it is not a whole number
     short = read_number(rd.on_paper(rd.draw_line([pick(k)[0] for k in (5, 0, 3, 1)])[0]))

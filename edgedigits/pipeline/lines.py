@@ -223,3 +223,42 @@ def _join_tilted(lines: list[Line], x, y, w, h, labels) -> list[Line]:
         can[a, :] = joinable(info, np.array([a]), every)[0]
         can[:, a] = joinable(info, every, np.array([a]))[:, 0]
     return lines
+
+
+# The writing's direction (writing_angle): pairs of marks of similar size (at most
+# ANGLE_SIZE_RATIO apart, side by side within ANGLE_NEAR times the larger's size) vote, weighted
+# by the smaller's size squared, for the directions along which the line through their centres
+# passes within ANGLE_ACROSS of the smaller's size of both (fully for their own direction,
+# tapering to nothing at that tolerance); directions every ANGLE_STEP degrees.
+ANGLE_SIZE_RATIO = 2.0
+ANGLE_NEAR = 2.5
+ANGLE_ACROSS = 0.3
+ANGLE_STEP = 2.0
+
+
+def writing_angle(stats: np.ndarray, image_shape: tuple[int, int]) -> float | None:
+    """The direction (degrees in [0, 180), image coordinates: x right, y down) along which the
+    most similar-sized marks line up, from cv2.connectedComponentsWithStats stats (row 0 is
+    background); None with fewer than three such pairs. A note lying at an angle has its number
+    along this direction; 0 is level, 90 sideways."""
+    st = stats[1:]
+    w, h, area = (st[:, k].astype(np.float64) for k in (2, 3, 4))
+    size = np.maximum(w, h)
+    keep = (area >= MIN_AREA) & (size >= MIN_MARK_H) & (size < 0.3 * min(image_shape))
+    if keep.sum() < 3:
+        return None
+    c = st[keep, :2] + st[keep, 2:4] / 2.0
+    size = size[keep]
+    d = c[None, :, :] - c[:, None, :]
+    dist = np.hypot(d[..., 0], d[..., 1])
+    small, large = np.minimum.outer(size, size), np.maximum.outer(size, size)
+    i, j = np.nonzero(np.triu((dist > 0) & (dist <= ANGLE_NEAR * large)
+                              & (large <= ANGLE_SIZE_RATIO * small)))
+    if len(i) < 3:
+        return None
+    direction = np.degrees(np.arctan2(d[i, j, 1], d[i, j, 0])) % 180.0
+    tolerance = np.degrees(np.arctan2(ANGLE_ACROSS * small[i, j], dist[i, j]))
+    thetas = np.arange(0.0, 180.0, ANGLE_STEP)
+    off = np.abs((direction[None, :] - thetas[:, None] + 90.0) % 180.0 - 90.0)
+    votes = (np.clip(1.0 - off / tolerance[None, :], 0.0, None) * small[i, j][None, :] ** 2).sum(axis=1)
+    return float(thetas[int(votes.argmax())])
