@@ -354,7 +354,10 @@ def _build(glyphs: list[Glyph], H: float, ox: int, oy: int, scale: float) -> Rea
     alts: dict[int, tuple[tuple[str, float], ...]] = {}
     current = ""
     prev_end = None
+    plus = False
     for g in glyphs:
+        if g.kind == "+" and not digits:
+            plus = True
         if g.kind != "digit":
             if current:
                 groups.append(current)
@@ -395,7 +398,7 @@ def _build(glyphs: list[Glyph], H: float, ox: int, oy: int, scale: float) -> Rea
     if len(digits) > MAX_DIGITS or guesses or repeated:
         return Reading.empty(REASON_NO_DIGITS)
     return Reading("".join(digits), tuple(groups), tuple(confs), uncertain, alts, tuple(boxes),
-                   None, tuple(other))
+                   None, tuple(other), plus)
 
 
 def read_numbers(image, *, model=None) -> list[Reading]:
@@ -468,7 +471,8 @@ def _word_left_out(reading: Reading) -> Reading:
     a word is left out only before a very wide gap. Judged in the reading's own direction
     (before _turned_back)."""
     n = len(reading.digits)
-    if reading.reason is not None or len(reading.not_digit) != n or n <= PHONE_MIN_DIGITS:
+    if reading.reason is not None or len(reading.not_digit) != n or n <= PHONE_MIN_DIGITS \
+            or reading.plus:  # after a "+" come a country code's digits, not a word
         return reading
     other = np.clip(np.asarray(reading.not_digit, np.float64), 1e-4, 1 - 1e-4)
     doubt = np.clip(1.0 - np.asarray(reading.confidences, np.float64), 1e-4, 1 - 1e-4)

@@ -54,6 +54,8 @@ class Reading:
     not_digit: per digit, the probability that the mark is no digit at all (a letter of a
         word, a separator, a scribble), from the classifier's character classes
         (edgedigits/classes.py); 0 where the model has none.
+    plus: a "+" was written before the first digit: an international number, whose first
+        digits are its country code.
     """
 
     digits: str = ""
@@ -64,6 +66,7 @@ class Reading:
     boxes: tuple[tuple[int, int, int, int], ...] = ()
     reason: str | None = None
     not_digit: tuple[float, ...] = ()
+    plus: bool = False
 
     def __bool__(self) -> bool:
         return bool(self.digits)

@@ -647,6 +647,7 @@ def test_brackets_plus_and_spaces(pick):
     plain = read_number(rd.on_paper(rd.draw_line(d, height=60, gap=0.3)[0]))
     assert r.digits == plain.digits and len(r.digits) == 6
     assert [len(g) for g in r.groups] == [2, 2, 2]
+    assert r.plus and not plain.plus  # an international number: its first group is a country code
 
 
 def test_bracket_touching_a_digit_still_closes_the_open_one(pick):
@@ -959,6 +960,14 @@ def test_each_digit_says_how_likely_it_is_no_digit():
     assert all(0.0 <= p <= 1.0 for p in r.not_digit)
     assert read_number(example, model=edgedigits.load_model("default-2")).not_digit == \
         (0.0,) * len(r.digits)  # a digits-only model has no such classes
+
+
+def test_a_country_code_after_a_plus_is_not_taken_for_a_word():
+    from edgedigits.reader import _word_left_out
+    code = _reading(("31", "6", "12345678"), (0, 1), other=0.4, gap_after=2)
+    assert _word_left_out(code).digits == "612345678"  # as unsure as a word, a wide space after
+    written = replace(code, plus=True)  # "+31 6 12345678"
+    assert _word_left_out(written) is written
 
 
 def test_a_real_first_digit_is_not_taken_for_a_word():
