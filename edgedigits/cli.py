@@ -108,8 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
                                       "it). IMAGE - reads the photo from standard input "
                                       "(edgedigits read - < note.jpg); --all reads every line "
                                       "of digits on the page.",
-                          epilog="JSON fields: file, digits, groups, confidences, uncertain, "
-                                 "alternatives, text, reason, ms. With --all, one object per image: "
+                          epilog="JSON fields: file, digits, plus (a '+' written before "
+                                 "them), groups, confidences, uncertain, alternatives, text, "
+                                 "reason, ms. With --all, one object per image: "
                                  "file, readings (a list, top to bottom, of objects with the fields "
                                  "above but file and ms; empty when nothing was read), text (all "
                                  "that is said for the image), reason (why nothing was read, else "
@@ -202,6 +203,7 @@ def reading_json(path: str, reading: Reading, text: str, ms: float) -> dict:
     return {
         "file": path,
         "digits": reading.digits,
+        "plus": reading.plus,
         "groups": list(reading.groups),
         "confidences": [round(float(c), 4) for c in reading.confidences],
         "uncertain": list(reading.uncertain),
