@@ -247,7 +247,7 @@ class DigitVoter:
         model = next((r for r in reversed(same) if r.digits == text), same[-1])
         return Reading(digits=text, groups=speech.regroup(model.groups, text), confidences=tuple(confidences),
                        uncertain=tuple(i for i, c in enumerate(confidences) if c < UNCERTAIN_BELOW),
-                       alternatives=alternatives, boxes=model.boxes, reason=None)
+                       alternatives=alternatives, boxes=model.boxes, reason=None, plus=model.plus)
 
 
 def _confidence(reading: Reading, pos: int) -> float:

@@ -59,6 +59,7 @@ class WordTable:
     more_unclear: str                  # "{n} more digits are unclear"
     more_unclear_one: str              # "one more digit is unclear"
     or_word: str                       # "or"
+    plus: str                          # said before an international number's digits: "plus"
     reasons: dict[str, str]            # REASON_* code -> advice
     cannot_read: str                   # reason unknown or missing
     problems: dict[str, str]           # PROBLEM_* -> "this is not a valid number for {country}"
@@ -77,6 +78,7 @@ _EN = WordTable(
     more_unclear="{n} more digits are unclear",
     more_unclear_one="one more digit is unclear",
     or_word="or",
+    plus="plus",
     reasons={
         REASON_NO_WRITING: "I see no writing",
         REASON_TOO_DARK: "it is too dark, find more light",
@@ -113,6 +115,7 @@ _NL = WordTable(
     more_unclear="nog {n} cijfers zijn onduidelijk",
     more_unclear_one="nog één cijfer is onduidelijk",
     or_word="of",
+    plus="plus",
     reasons={
         REASON_NO_WRITING: "ik zie geen schrift",
         REASON_TOO_DARK: "het is te donker, zoek meer licht",
@@ -149,6 +152,7 @@ _DE = WordTable(
     more_unclear="{n} weitere Ziffern sind undeutlich",
     more_unclear_one="eine weitere Ziffer ist undeutlich",
     or_word="oder",
+    plus="plus",
     reasons={
         REASON_NO_WRITING: "ich sehe keine Schrift",
         REASON_TOO_DARK: "es ist zu dunkel, suche mehr Licht",
@@ -185,6 +189,7 @@ _FR = WordTable(
     more_unclear="{n} autres chiffres ne sont pas clairs",
     more_unclear_one="un autre chiffre n'est pas clair",
     or_word="ou",
+    plus="plus",
     reasons={
         REASON_NO_WRITING: "je ne vois pas d'écriture",
         REASON_TOO_DARK: "il fait trop sombre, cherchez plus de lumière",
@@ -214,7 +219,7 @@ WORD_TABLES: dict[str, WordTable] = {"en": _EN, "nl": _NL, "de": _DE, "fr": _FR}
 _TOKENS = WordTable(
     digits=tuple("0123456789"), articles=("",) * 10, ordinals=_EN.ordinals,
     ordinal_other=_EN.ordinal_other, may_be=_EN.may_be, unclear=_EN.unclear,
-    more_unclear=_EN.more_unclear, more_unclear_one=_EN.more_unclear_one, or_word=_EN.or_word, reasons=_EN.reasons,
+    more_unclear=_EN.more_unclear, more_unclear_one=_EN.more_unclear_one, or_word=_EN.or_word, plus="+", reasons=_EN.reasons,
     cannot_read=_EN.cannot_read, problems=_EN.problems, native=False,
 )
 
@@ -352,7 +357,10 @@ def speech_text(reading: Reading, lang: str = "en", *, problem: str | None = Non
     if reading.digits:
         if not reading.digits.isdigit():
             raise ValueError(f"expected Reading.digits to hold digits only, got {reading.digits!r}")
-        sentences.append(_sentence(digits_text(spoken_groups(reading), lang)))
+        said = digits_text(spoken_groups(reading), lang)
+        if reading.plus:  # "+31 6 ...": an international number
+            said = f"{word_table(lang).plus} {said}"
+        sentences.append(_sentence(said))
         sentences.extend(uncertain_sentences(reading, lang))
         if problem is not None and country:
             sentences.append(problem_text(problem, country, lang))

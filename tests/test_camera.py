@@ -6,6 +6,7 @@ end-to-end tests run camera mode on a generated video with the real reader.
 import io
 import json
 import os
+from dataclasses import replace
 import subprocess
 import sys
 
@@ -140,6 +141,13 @@ def test_groups_kept_from_the_writing():
     for _ in range(camera.STABLE_FRAMES):
         voter.add(reading("0612345678", groups=("06", "1234", "5678")))
     assert voter.consensus().groups == ("06", "1234", "5678")
+
+
+def test_a_written_plus_is_kept_through_the_vote():
+    voter = camera.DigitVoter()
+    for _ in range(camera.STABLE_FRAMES):
+        voter.add(replace(reading("31612345678", groups=("31", "6", "12345678")), plus=True))
+    assert voter.consensus().plus
 
 
 def test_near():

@@ -1,4 +1,6 @@
 """Speech text: digits one by one, in the written groups, doubts and reasons in words."""
+from dataclasses import replace
+
 import pytest
 
 from edgedigits import speech
@@ -16,6 +18,15 @@ def test_digit_by_digit_in_written_groups():
     text = speech.speech_text(reading(["06", "1234", "5678"]))
     assert text == "Zero six, one two three four, five six seven eight."
     assert "hundred" not in text and "million" not in text
+
+
+def test_an_international_number_is_said_with_its_plus():
+    r = Reading(digits="31612345678", groups=("31", "6", "12345678"), confidences=(0.999,) * 11,
+                boxes=((0, 0, 1, 1),) * 11, plus=True)
+    assert speech.speech_text(r, "en").startswith("Plus three one, six, one two")
+    assert speech.speech_text(r, "nl").startswith("Plus drie één, zes")
+    assert speech.speech_text(r, "es").startswith("+ 3 1, 6")  # the voice says it in Spanish
+    assert speech.speech_text(replace(r, plus=False), "en").startswith("Three one, six")
 
 
 def test_dutch_word_table():
