@@ -1,11 +1,13 @@
 """Risk-coverage of the reader: how its readings split as the doubt threshold moves.
 
-    python tools/bench.py risk [--n 500] [--n-note 200] [--seed 31] [--model NAME|PATH]
-                               [--json FILE] [--figure FILE]
+    python tools/bench.py risk [--n 500] [--n-note 200] [--n-word 100] [--seed 31]
+                               [--model NAME|PATH] [--json FILE] [--figure FILE]
 
 Photos of MNIST *validation* digits (training digits 50,000..59,999: what thresholds are chosen
 on) from both photo renderers, normal and hard: tools/synth_photos.py (--n normal, --n / 2 hard)
-and tools/note_photos.py, written independently of it (--n-note normal, --n-note / 2 hard).
+and tools/note_photos.py, written independently of it (--n-note normal, --n-note / 2 hard,
+and --n-word with a handwritten word before the number in font families held out of training:
+needs the fonts cache of tools/fetch_fonts.py, else the set is left out with the reason).
 Each photo is read once; a reading is then "flagged" at threshold t when it is empty, gives a
 reason, or has a digit whose confidence is below t (what `Reading.uncertain` would hold with
 UNCERTAIN_BELOW = t). For every t it prints, per set, the share of numbers
@@ -41,11 +43,12 @@ SHARES = ("right, unflagged", "right, flagged", "wrong, flagged", "wrong, unflag
 MAX_SILENT = {"synth_photos normal": 0.01, "note_photos normal": 0.02}
 
 
-def read_set(renderer, n: int, seed: int, hard: bool, model) -> list[dict]:
-    """Each photo's truth and reading (digits, the lowest digit confidence, the reason)."""
+def read_set(renderer, n: int, seed: int, hard: bool, model, **extra) -> list[dict]:
+    """Each photo's truth and reading (digits, the lowest digit confidence, the reason);
+    `extra` goes to the renderer's make_photos."""
     import edgedigits
     rows = []
-    for ph in renderer.make_photos(n, seed=seed, hard=hard, split="valid"):
+    for ph in renderer.make_photos(n, seed=seed, hard=hard, split="valid", **extra):
         r = edgedigits.read_number(ph.jpeg, model=model)
         rows.append({"truth": ph.digits, "read": r.digits, "reason": r.reason,
                      "min_conf": min(r.confidences, default=0.0)})
@@ -96,13 +99,15 @@ def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--n", type=int, default=500, help="normal synth_photos (half as many hard)")
     p.add_argument("--n-note", type=int, default=200, help="normal note_photos (half as many hard)")
+    p.add_argument("--n-word", type=int, default=100,
+                   help="note_photos with a word before the number, in held-out font families")
     p.add_argument("--seed", type=int, default=31)
     p.add_argument("--model", default=None, help="ensemble (default), a shipped name or a .edm path")
     p.add_argument("--json", default=None, help="write every reading and share to this file")
     p.add_argument("--figure", default=None, help="write the risk-coverage figure (PNG)")
     args = p.parse_args(argv)
-    if min(args.n, args.n_note) < 0:
-        p.error("--n and --n-note must be >= 0")
+    if min(args.n, args.n_note, args.n_word) < 0:
+        p.error("--n, --n-note and --n-word must be >= 0")
     cv2.setNumThreads(1)
     from edgedigits.ensemble import load_reader_model
     from edgedigits.reading import UNCERTAIN_BELOW
@@ -113,6 +118,14 @@ def main(argv: list[str]) -> int:
             if count > 0:
                 sets[f"{name} {'hard' if hard else 'normal'} ({count})"] = read_set(
                     renderer, count, args.seed + hard, hard, model)
+    if args.n_word > 0:
+        ok, why = note_photos.fonts_available()
+        if ok:
+            sets[f"note_photos word, held-out fonts ({args.n_word})"] = read_set(
+                note_photos, args.n_word, args.seed + 2, False, model, label=1.0,
+                label_fonts="heldout")
+        else:
+            print(f"# note_photos with a word left out: {why}")
     curves = {name: [shares(rows, t) for t in THRESHOLDS] for name, rows in sets.items()}
     print(f"# risk-coverage, MNIST validation digits, seed {args.seed}; shipped UNCERTAIN_BELOW "
           f"= {UNCERTAIN_BELOW}; shares of numbers: {' / '.join(SHARES)}")
