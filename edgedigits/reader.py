@@ -105,8 +105,9 @@ UPRIGHT_UNSURE_SHARE = 0.1
 # A note lying at an angle: when the marks line up (pipeline/lines.writing_angle) more than
 # ROTATE_MIN_OFF degrees off every quarter turn, the page is also read rotated to lay that
 # direction level (and upside down, unless that reads whole and sure), and the classifier
-# decides as between turns. On 150 validation photos of notes at any angle (second renderer),
-# 28.0% -> 33.3% exact; docs/reader.md.
+# decides as between turns. 8 degrees is set by hand, below the tilt at which a line's marks
+# stop overlapping enough to be linked (lines.py). Second renderer's validation photos: notes
+# at any angle 28.0% -> 34.7% exact, upright notes 33.3% -> 37.0%; docs/reader.md.
 ROTATE_MIN_OFF = 8.0
 # A word before the number on its line ("Tel", "Anna", read as "744 06 1234 5678") is left
 # out, with a reason, by the evidence of the classifier and of the space after it. Each digit's
