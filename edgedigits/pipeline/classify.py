@@ -113,12 +113,7 @@ def _views_log_proba(patches: np.ndarray, model, shifts) -> tuple[np.ndarray, np
     def views(p):
         return np.concatenate([_shifted(p, dy, dx) for dy, dx in shifts])
     members = model.members if isinstance(model, Ensemble) else (model,)
-    if not all(isinstance(m, Model) for m in members) or \
-            not any(m.input_transform in SHIFT_COMMUTING for m in members):
-        if isinstance(model, Ensemble):
-            v = views(patches)
-            logps = [m.predict_class_log_proba(v) for m in members]
-            return model.combine(logps), _other(logps)
+    if not all(isinstance(m, Model) for m in members):
         logp = model.predict_class_log_proba(views(patches))
         return logp, _other([logp])
     by_input: dict = {}  # the views each kind of input needs, made once
