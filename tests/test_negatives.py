@@ -33,6 +33,39 @@ def test_fragments_and_pairs(mnist_train):
     assert np.ptp(xs) > np.ptp(ys)  # two digits side by side: wider than tall
 
 
+def test_overlaps_write_one_digit_into_the_other_and_keep_both_visible(mnist_train, monkeypatch):
+    images, labels = mnist_train
+    three, one = images[np.flatnonzero(labels == 3)[0]], images[np.flatnonzero(labels == 1)[0]]
+    monkeypatch.setattr(negatives, "OVERLAP_DEPTH", (0.5, 0.5))  # half the 1's width inside
+    beside = negatives.pair(three, one, np.random.default_rng(5))
+    into = negatives.pair(three, one, np.random.default_rng(5), into=True)
+    assert beside is not None and into is not None
+
+    def width_over_height(p):
+        ys, xs = np.nonzero(p > 64)
+        return (np.ptp(xs) + 1) / (np.ptp(ys) + 1)
+    # written into the 3, the 1 adds less width than written beside it
+    assert width_over_height(into) < width_over_height(beside)
+    # a digit laid wholly on another (here on itself) is no overlap of two: none is made
+    monkeypatch.setattr(negatives, "OVERLAP_DEPTH", (1.0, 1.0))
+    assert negatives.pair(three, three, np.random.default_rng(5), into=True) is None
+    neg, pair = negatives.make_with_kinds(images[:2000], 100, np.random.default_rng(6), ("overlap",))
+    assert len(neg) == 0 or pair.all()
+
+
+def test_overlaps_are_made_only_when_asked_for(mnist_train):
+    images, labels = mnist_train
+    rng = np.random.default_rng(7)
+    assert "overlap" in negatives.ALL_KINDS and "overlap" not in negatives.KINDS
+    neg, pair = negatives.make_with_kinds(images[:2000], 200, rng, ("pair", "overlap"))
+    assert len(neg) == 200 and pair.all()
+    # pairs and overlaps differ: overlapping digits are narrower for their height
+    pairs = negatives.make_with_kinds(images[:2000], 200, np.random.default_rng(8), ("pair",))[0]
+    overlaps = negatives.make_with_kinds(images[:2000], 200, np.random.default_rng(8), ("overlap",))[0]
+    assert np.median([negatives._aspect(p) for p in overlaps]) < \
+        np.median([negatives._aspect(p) for p in pairs])
+
+
 def test_shipped_model_is_unsure_of_its_negatives_and_sure_of_digits(mnist_test):
     """What the not-a-digit patches are for: the shipped model reads MNIST test digits with high
     confidence, but the kinds of not-a-digit patch it was trained on (its metadata says which:
@@ -68,3 +101,5 @@ def test_only_the_kinds_asked_for(mnist_train):
         negatives.make_with_kinds(images[:2000], 10, np.random.default_rng(3), ("corners",))
     with pytest.raises(ValueError, match="subset"):
         negatives.make_with_kinds(images[:2000], 10, np.random.default_rng(3), ())
+    with pytest.raises(ValueError, match="overlap"):  # the message lists every kind
+        negatives.make_with_kinds(images[:2000], 10, np.random.default_rng(3), ("corners",))

@@ -8,11 +8,13 @@ must NOT read confidently, from MNIST training digits, normalised by the reader'
 
 - vertical fragments: the left or right FRAG_MIN..FRAG_MAX of a digit's ink width;
 - horizontal fragments: its top or bottom FRAG_MIN..FRAG_MAX;
-- pairs: two digits touching or overlapping side by side, taken as one glyph.
+- pairs: two digits touching or overlapping side by side, taken as one glyph;
+- overlaps: two digits written into each other, the second starting OVERLAP_DEPTH of the
+  narrower one's width inside the first (a 1 drawn into a 3's curve), taken as one glyph.
 
 They carry the label NOT_A_DIGIT; the trainer's target for it is 1/10 for every digit
 (training/gradients.py), so the model learns to be unsure on them while reading digits as before.
-A model with a not-a-character class (edgedigits/classes.py) learns the pairs as that class; the
+A model with a not-a-character class (edgedigits/classes.py) learns pairs and overlaps as that class; the
 fragments keep the unsure target, because many are digits to the eye (the top of a 7 is a 7,
 half of a 0 a bracket), and as a class of their own they would take real digits with them.
 """
@@ -34,12 +36,20 @@ FRAG_MIN, FRAG_MAX = 0.25, 0.6
 MIN_ASPECT_FOR_VCUT = 0.45
 # Pairs overlap (negative) or stand apart by this share of the first digit's width.
 PAIR_GAP = (-0.15, 0.05)
+# Overlaps: the second digit starts this share of the narrower digit's width inside the first.
+# Such glyphs read as one sure digit to a model that never saw them ("31" as a 3 at 0.999):
+# the reader then keeps the glyph whole, and loses a digit without a doubt.
+OVERLAP_DEPTH = (0.3, 1.0)
+# ... and each digit keeps at least this share of its ink outside the other's.
+OVERLAP_VISIBLE = 0.6
 # A patch whose ink is narrower than this for its height is a 1 whatever it was cut from (a
 # stroke of a 4, the side of a 0): not used, the model must keep reading such strokes as 1s.
 MIN_PATCH_ASPECT = 0.4
-# The kinds, and their shares when all are made.
+# The kinds a run makes by default (every kind it made before overlaps existed), all the kinds,
+# and their shares.
 KINDS = ("vertical", "horizontal", "pair")
-KIND_P = (0.45, 0.25, 0.30)
+ALL_KINDS = KINDS + ("overlap",)
+KIND_P = (0.45, 0.25, 0.30, 0.30)
 
 
 def _big(img: np.ndarray) -> np.ndarray:
@@ -76,18 +86,30 @@ def fragment(img: np.ndarray, rng: np.random.Generator, vertical: bool) -> np.nd
     return normalize(part, mask)
 
 
-def pair(a: np.ndarray, b: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
-    """Two 28x28 digits side by side as one normalised glyph."""
+def pair(a: np.ndarray, b: np.ndarray, rng: np.random.Generator,
+         into: bool = False) -> np.ndarray | None:
+    """Two 28x28 digits side by side as one normalised glyph; into: the second written into
+    the first (OVERLAP_DEPTH), else touching or apart (PAIR_GAP)."""
     ba, bb = _big(a), _big(b)
     ra, rb = _ink_box(ba), _ink_box(bb)
     if ra is None or rb is None:
         return None
     ba, bb = ba[:, ra[2]:ra[3]], bb[:, rb[2]:rb[3]]
-    gap = int(round(rng.uniform(*PAIR_GAP) * ba.shape[1]))
+    if into:
+        gap = -int(round(rng.uniform(*OVERLAP_DEPTH) * min(ba.shape[1], bb.shape[1])))
+    else:
+        gap = int(round(rng.uniform(*PAIR_GAP) * ba.shape[1]))
+    gap = max(gap, -ba.shape[1])
     w = ba.shape[1] + gap + bb.shape[1]
     canvas = np.zeros((ba.shape[0], max(w, ba.shape[1])), np.uint8)
     canvas[:, :ba.shape[1]] = ba
     x = ba.shape[1] + gap
+    if into:  # each digit must stay visible: a 1 laid on a 4's stem is a 4, not two digits
+        ma, mb = canvas > MASK_LEVEL, np.zeros_like(canvas, bool)
+        mb[:, x:x + bb.shape[1]] = bb > MASK_LEVEL
+        if (ma & ~mb).sum() < OVERLAP_VISIBLE * ma.sum() or \
+                (mb & ~ma).sum() < OVERLAP_VISIBLE * mb.sum():
+            return None
     canvas[:, x:x + bb.shape[1]] = np.maximum(canvas[:, x:x + bb.shape[1]], bb)
     return normalize(canvas, (canvas > MASK_LEVEL).astype(np.uint8))
 
@@ -106,24 +128,26 @@ def make(images: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
 
 def make_with_kinds(images: np.ndarray, n: int, rng: np.random.Generator,
                     kinds: tuple[str, ...] = KINDS) -> tuple[np.ndarray, np.ndarray]:
-    """make's patches of the given KINDS, and which of them are pairs (n,) bool (the others are
-    fragments)."""
-    unknown = set(kinds) - set(KINDS)
+    """make's patches of the given kinds (of ALL_KINDS), and which of them are pairs or
+    overlaps (n,) bool (the others are fragments)."""
+    unknown = set(kinds) - set(ALL_KINDS)
     if unknown or not kinds:
-        raise ValueError(f"negative kinds must be a non-empty subset of {KINDS}, got {kinds}")
-    shares = np.array([share if k in kinds else 0.0 for k, share in zip(KINDS, KIND_P)])
+        raise ValueError(f"negative kinds must be a non-empty subset of {ALL_KINDS}, got {kinds}")
+    # without overlaps, the draws of the runs made before they existed
+    made = ALL_KINDS if "overlap" in kinds else KINDS
+    shares = np.array([share if k in kinds else 0.0 for k, share in zip(made, KIND_P)])
     shares /= shares.sum()
     out, pairs = [], []
     while len(out) < n:
-        kind = rng.choice(3, p=shares)
+        kind = rng.choice(len(made), p=shares)
         i = int(rng.integers(len(images)))
-        if kind == 2:
-            p = pair(images[i], images[int(rng.integers(len(images)))], rng)
+        if kind >= 2:
+            p = pair(images[i], images[int(rng.integers(len(images)))], rng, into=kind == 3)
         else:
             p = fragment(images[i], rng, vertical=kind == 0)
         if p is not None and p.any() and _aspect(p) >= MIN_PATCH_ASPECT:
             out.append(p)
-            pairs.append(kind == 2)
+            pairs.append(kind >= 2)
     if not out:
         return np.zeros((0, 28, 28), np.uint8), np.zeros(0, bool)
     return np.stack(out), np.array(pairs, bool)

@@ -47,7 +47,7 @@ from edgedigits.transforms import deskew
 
 from . import augment as aug
 from . import mnist, negatives
-from .negatives import KINDS as NEGATIVE_KINDS
+from .negatives import ALL_KINDS as ALL_NEGATIVE_KINDS, KINDS as NEGATIVE_KINDS
 from .gradients import datapoint_gradient, minibatch_gradient, prior_gradient
 from .models import INIT_GAIN, Conv, Mlp, evaluate, from_npz_dict, init_mlp, to_npz_dict
 
@@ -91,7 +91,7 @@ class TrainConfig:
     hands: str = ""  # .npz of the many-hands set (training/hands.py: fonts, variants, drawn); "" = none
     hands_repeat: int = 1  # copies of the many-hands patches per epoch
     negatives: float = 0.0  # not-a-digit patches per epoch, as a share of the digits (training/negatives.py)
-    negative_kinds: tuple[str, ...] = NEGATIVE_KINDS  # which of them: fragments, pairs
+    negative_kinds: tuple[str, ...] = NEGATIVE_KINDS  # which of them: fragments, pairs, overlaps
     valid_extra: str = ""  # .npz of patches of VALIDATION digits, scored with the validation split
     deskew: bool = False  # train on deskewed patches (edgedigits/transforms.py); the model file says so
     init: str = ""  # start from these float parameters (best.npz, or a checkpoint's best); "" = random
@@ -169,8 +169,8 @@ def load_config(path: str, overrides: dict | None = None) -> TrainConfig:
         raise ValueError(f"{path}: conv must be [channels, kernel, stride] or [channels, kernel, stride, pool], "
                          f"got {list(cfg.conv)}")
     conv = cfg.conv_layer  # validates the numbers
-    if not cfg.negative_kinds or set(cfg.negative_kinds) - set(NEGATIVE_KINDS):
-        raise ValueError(f"{path}: negative_kinds must be a non-empty subset of {list(NEGATIVE_KINDS)}, "
+    if not cfg.negative_kinds or set(cfg.negative_kinds) - set(ALL_NEGATIVE_KINDS):
+        raise ValueError(f"{path}: negative_kinds must be a non-empty subset of {list(ALL_NEGATIVE_KINDS)}, "
                          f"got {list(cfg.negative_kinds)}")
     # what the model file (and the C core) can hold, checked before training rather than at export
     widths = (*((conv.n_out,) if conv else ()), *cfg.hidden)
