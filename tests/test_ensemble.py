@@ -65,7 +65,7 @@ def test_ensemble_is_better_on_mnist_than_its_members(shipped, mnist_test):
     images, labels = mnist_test
     errors = [float((m.predict_digits(images) != labels).mean()) for m in shipped.members]
     ensemble = float((shipped.predict_digits(images) != labels).mean())
-    # measured: members 0.83-0.89% (MLPs), 1.23% and 1.14% (convolutional); the eight 0.48%
+    # measured: members 0.84-0.93% (MLPs), 1.23% and 1.12% (convolutional); the eight 0.51%
     assert ensemble < min(errors), f"ensemble {ensemble:.2%} vs members {errors}"
     assert ensemble <= MAX_ENSEMBLE_ERROR, f"ensemble {ensemble:.2%} > {MAX_ENSEMBLE_ERROR:.2%}"
 
