@@ -31,6 +31,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 
+from edgedigits.ensemble import SHIPPED_ENSEMBLE  # noqa: E402
+
 # A wrong answer this sure (the top digit's probability) is "sure and wrong".
 SURE = 0.9
 # Renders per held-out family and digit; variants per set.
@@ -180,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
                     "font families and load_digits to this PNG (needs matplotlib)")
     args = ap.parse_args(argv)
     specs = [m.partition("=")[::2] for m in args.model] or [
-        ("shipped ensemble", "default,default-2,default-3,default-4"), ("default model", "default")]
+        ("shipped ensemble", ",".join(SHIPPED_ENSEMBLE)), ("default model", "default")]
     t0 = time.perf_counter()
     sets = build_sets(args.seed, args.data)
     print(f"sets built in {time.perf_counter() - t0:.0f} s: "
