@@ -45,8 +45,8 @@ OVERLAP_VISIBLE = 0.6
 # A patch whose ink is narrower than this for its height is a 1 whatever it was cut from (a
 # stroke of a 4, the side of a 0): not used, the model must keep reading such strokes as 1s.
 MIN_PATCH_ASPECT = 0.4
-# The kinds a run makes by default (every kind it made before overlaps existed), all the kinds,
-# and their shares.
+# The default mix (fragments and pairs), every kind, and their shares. Overlaps come only when
+# asked for, so a mix without them draws exactly the patches of KINDS alone.
 KINDS = ("vertical", "horizontal", "pair")
 ALL_KINDS = KINDS + ("overlap",)
 KIND_P = (0.45, 0.25, 0.30, 0.30)
@@ -133,21 +133,21 @@ def make_with_kinds(images: np.ndarray, n: int, rng: np.random.Generator,
     unknown = set(kinds) - set(ALL_KINDS)
     if unknown or not kinds:
         raise ValueError(f"negative kinds must be a non-empty subset of {ALL_KINDS}, got {kinds}")
-    # without overlaps, the draws of the runs made before they existed
-    made = ALL_KINDS if "overlap" in kinds else KINDS
+    made = ALL_KINDS if "overlap" in kinds else KINDS  # without overlaps: KINDS' draws
     shares = np.array([share if k in kinds else 0.0 for k, share in zip(made, KIND_P)])
     shares /= shares.sum()
     out, pairs = [], []
     while len(out) < n:
-        kind = rng.choice(len(made), p=shares)
+        kind = made[rng.choice(len(made), p=shares)]
+        two = kind in ("pair", "overlap")
         i = int(rng.integers(len(images)))
-        if kind >= 2:
-            p = pair(images[i], images[int(rng.integers(len(images)))], rng, into=kind == 3)
+        if two:
+            p = pair(images[i], images[int(rng.integers(len(images)))], rng, into=kind == "overlap")
         else:
-            p = fragment(images[i], rng, vertical=kind == 0)
+            p = fragment(images[i], rng, vertical=kind == "vertical")
         if p is not None and p.any() and _aspect(p) >= MIN_PATCH_ASPECT:
             out.append(p)
-            pairs.append(kind >= 2)
+            pairs.append(two)
     if not out:
         return np.zeros((0, 28, 28), np.uint8), np.zeros(0, bool)
     return np.stack(out), np.array(pairs, bool)

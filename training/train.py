@@ -515,7 +515,7 @@ def _train(cfg: TrainConfig, data: Data | None, resume: bool, log_line, data_fol
     state = run_epochs(cfg, data, state, checkpoint=ckpt, log=log_line)
     seconds = time.perf_counter() - t0
     log_line(f"done: best validation error {state.best_val_error:.2%} at epoch {state.best_epoch}, "
-             f"lambda {state.lam:g}, {seconds:.0f}s this session")
+             f"lambda {state.lam:g}, {seconds:.0f}s in this process")
     save_npz(os.path.join(cfg.out_dir, BEST_NPZ), to_npz_dict(state.best))
     if export and cfg.model_file:
         from .export import export_trained
