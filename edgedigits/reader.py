@@ -549,17 +549,19 @@ def _upright(page: _Page, model) -> tuple[_Page, Reading]:
 
 
 def _better(best, page: _Page | None, model) -> tuple[tuple | None, bool]:
-    """(net, reading, page) of the better of `best` and the page's best line, and whether that
+    """(net, reading, page, whole) of the better of `best` and the page's best line, and whether that
     reading is a whole, (nearly) sure phone number, after which no other way round is read."""
     if page is None or not page.lines:
         return best, False
     key, r = _best_line(page, model)
+    whole = key is not None and key[1]
     net = len(r.digits) - 2 * len(_unsure(r)) if key is not None else -1
     # another way round replaces the first only with a whole reading (4 to 15 digits, no
-    # reason): a lone 6 read as a surer 9 upside down is no evidence the page is turned
-    if best is None or (net > best[0] and key is not None and key[1]):
-        best = (net, r, page)
-    return best, key is not None and key[1] and (
+    # reason): a lone 6 read as a surer 9 upside down is no evidence the page is turned; a
+    # whole reading always replaces one that is not (a table's stripes read sideways as "111")
+    if best is None or (whole and (net > best[0] or not best[3])):
+        best = (net, r, page, whole)
+    return best, whole and (
         key[0] or len(_unsure(r)) <= UPRIGHT_UNSURE_SHARE * len(r.digits))
 
 
@@ -604,7 +606,13 @@ def _best_line(page: _Page, model) -> tuple[tuple | None, Reading]:
     # The classifier chooses among the most prominent lines: the one with the most evidence of
     # digits (the sum of its digits' probabilities) is the number; a line touching the border
     # (the table's grain, a page edge) is read only when no whole line holds a number.
-    best = page.lines[0].score
+    # The prominence bar is set by the most prominent line clear of the image's border: a
+    # striped cloth or wood grain round the note makes one line of the whole frame, prominent
+    # enough to put the note's number below any bar it set.
+    h, w = page.det.shape[:2]
+    inner = [ln.score for ln in page.lines
+             if ln.box[0] > 0 and ln.box[1] > 0 and ln.box[0] + ln.box[2] < w and ln.box[1] + ln.box[3] < h]
+    best = max(inner, default=page.lines[0].score)
     lines = [ln for ln in page.lines[:CANDIDATE_LINES] if ln.score >= MIN_CANDIDATE_SCORE * best]
     # A line too tall for PHONE_MIN_DIGITS digits to fit across the image (a blotch of the
     # table, a shadow's edge, a close-up of a few digits) is read last, and only when no other

@@ -243,6 +243,30 @@ def test_note_on_a_striped_cloth_is_read_on_the_note_alone(pick):
     assert abs(ys.min() - y0 * f) < 12 and abs(xs.max() - (x0 + nw) * f) < 12
 
 
+def test_a_cloth_making_one_line_of_the_frame_does_not_hide_the_number(pick):
+    """Read as a whole photo (not the note alone), the cloth's stripes make one line of the
+    whole frame, hundreds of times as prominent as the number; the number's line is still read."""
+    digits = (0, 6, 5, 8, 8, 4, 1, 4, 6)
+    img, _ = _note_on_stripes(pick, digits)
+    page, _ = reader._analyse(img)
+    h, w = page.det.shape[:2]
+    assert page.lines[0].box == (0, 0, w, h) and page.lines[0].score > 100 * page.lines[1].score
+    _, r = reader._best_line(page, reader.default_model())
+    assert r.digits == "".join(map(str, digits))
+
+
+def test_a_whole_reading_beats_a_surer_one_that_is_not(pick):
+    """A turn read first ("111" from a table's stripes read sideways: sure, but no number)
+    gives way to a whole number read another way round, however unsure its digits."""
+    alpha, _ = rd.draw_line([pick(d)[0] for d in (3, 1, 4, 1, 5, 9, 2)], height=40, gap=0.3)
+    page, _ = reader._analyse(rd.on_paper(alpha))
+    not_whole = (99, Reading("111", ("111",), (1.0, 1.0, 1.0)), None, False)
+    best, _ = reader._better(not_whole, page, reader.default_model())
+    assert best[1].digits == "3141592" and best[3]
+    whole = (99, Reading("1111111", ("1111111",), (1.0,) * 7), None, True)
+    assert reader._better(whole, page, reader.default_model())[0] is whole
+
+
 def test_no_paper_on_a_page_that_fills_the_photo(pick):
     alpha, _ = rd.draw_line([pick(d)[0] for d in (3, 1, 4, 1, 5, 9, 2)], height=40, gap=0.3)
     page = np.full((480, 640), rd.PAPER, np.float32)
