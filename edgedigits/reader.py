@@ -557,9 +557,10 @@ def _better(best, page: _Page | None, model) -> tuple[tuple | None, bool]:
     whole = key is not None and key[1]
     net = len(r.digits) - 2 * len(_unsure(r)) if key is not None else -1
     # another way round replaces the first only with a whole reading (4 to 15 digits, no
-    # reason): a lone 6 read as a surer 9 upside down is no evidence the page is turned; a
-    # whole reading always replaces one that is not (a table's stripes read sideways as "111")
-    if best is None or (whole and (net > best[0] or not best[3])):
+    # reason): a lone 6 read as a surer 9 upside down is no evidence the page is turned; on
+    # equal evidence, a whole reading replaces one that is not (a table's stripes read
+    # sideways, first, as a sure "111"; the note upright as 9 digits, 3 of them unsure)
+    if best is None or (whole and (net > best[0] or (net == best[0] and not best[3]))):
         best = (net, r, page, whole)
     return best, whole and (
         key[0] or len(_unsure(r)) <= UPRIGHT_UNSURE_SHARE * len(r.digits))
@@ -604,25 +605,28 @@ def _turned_back(reading: Reading, page: _Page) -> Reading:
 def _best_line(page: _Page, model) -> tuple[tuple | None, Reading]:
     """The line the classifier reads best, with its sort key (whole and sure first)."""
     # The classifier chooses among the most prominent lines: the one with the most evidence of
-    # digits (the sum of its digits' probabilities) is the number; a line touching the border
-    # (the table's grain, a page edge) is read only when no whole line holds a number.
-    # The prominence bar is set by the most prominent line clear of the image's border: a
-    # striped cloth or wood grain round the note makes one line of the whole frame, prominent
-    # enough to put the note's number below any bar it set.
+    # digits (the sum of its digits' probabilities) is the number. The prominence bar is set by
+    # the most prominent line clear of the image's border: a striped cloth or wood grain round
+    # the note makes one line of the whole frame, prominent enough to put the note's number
+    # below any bar it set.
     h, w = page.det.shape[:2]
-    inner = [ln.score for ln in page.lines
-             if ln.box[0] > 0 and ln.box[1] > 0 and ln.box[0] + ln.box[2] < w and ln.box[1] + ln.box[3] < h]
-    best = max(inner, default=page.lines[0].score)
-    lines = [ln for ln in page.lines[:CANDIDATE_LINES] if ln.score >= MIN_CANDIDATE_SCORE * best]
+    top = page.lines[:CANDIDATE_LINES]
+    edges = [(ln.box[0] <= 0, ln.box[1] <= 0, ln.box[0] + ln.box[2] >= w,
+              ln.box[1] + ln.box[3] >= h) for ln in top]
+    best = max((ln.score for ln, e in zip(top, edges) if not any(e)), default=top[0].score)
+    keep = [i for i, ln in enumerate(top) if ln.score >= MIN_CANDIDATE_SCORE * best]
+    lines = [top[i] for i in keep]
     # A line too tall for PHONE_MIN_DIGITS digits to fit across the image (a blotch of the
-    # table, a shadow's edge, a close-up of a few digits) is read last, and only when no other
-    # line reads whole: reading its large region is slow, and it cannot hold a whole number.
+    # table, a shadow's edge, a close-up of a few digits), or spanning the whole frame (that
+    # texture), is read last, and only when no other line reads whole: reading its large
+    # region is slow, and it cannot hold a whole number.
     fits = page.det.shape[1] / (PHONE_MIN_DIGITS * MIN_DIGIT_PITCH)
-    order = sorted(range(len(lines)), key=lambda i: lines[i].height > fits)
+    last = [lines[k].height > fits or all(edges[i]) for k, i in enumerate(keep)]
+    order = sorted(range(len(lines)), key=lambda k: last[k])
     candidates, first = [], None
     for rank in order:
         line = lines[rank]
-        if line.height > fits and any(key[1] for key, _ in candidates):
+        if last[rank] and any(key[1] for key, _ in candidates):
             break
         r = _read_line(page, line, model)
         if r.digits:

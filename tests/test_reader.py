@@ -257,14 +257,39 @@ def test_a_cloth_making_one_line_of_the_frame_does_not_hide_the_number(pick):
 
 def test_a_whole_reading_beats_a_surer_one_that_is_not(pick):
     """A turn read first ("111" from a table's stripes read sideways: sure, but no number)
-    gives way to a whole number read another way round, however unsure its digits."""
+    gives way to a whole number read another way round with as much evidence (digits net of
+    twice the unsure ones), not to one with less; a whole reading gives way to more only."""
     alpha, _ = rd.draw_line([pick(d)[0] for d in (3, 1, 4, 1, 5, 9, 2)], height=40, gap=0.3)
     page, _ = reader._analyse(rd.on_paper(alpha))
-    not_whole = (99, Reading("111", ("111",), (1.0, 1.0, 1.0)), None, False)
-    best, _ = reader._better(not_whole, page, reader.default_model())
-    assert best[1].digits == "3141592" and best[3]
-    whole = (99, Reading("1111111", ("1111111",), (1.0,) * 7), None, True)
-    assert reader._better(whole, page, reader.default_model())[0] is whole
+    model = reader.default_model()
+    _, r = reader._best_line(page, model)
+    net = len(r.digits) - 2 * len(reader._unsure(r))
+    assert r.digits == "3141592"
+    for prior_net, replaced in ((net, True), (net + 1, False)):
+        not_whole = (prior_net, Reading("111", ("111",), (1.0, 1.0, 1.0)), None, False)
+        best, _ = reader._better(not_whole, page, model)
+        assert (best[1].digits == "3141592" and best[3]) == replaced
+    whole = (net, Reading("1111111", ("1111111",), (1.0,) * 7), None, True)
+    assert reader._better(whole, page, model)[0] is whole
+
+
+def test_a_note_on_a_table_smooth_in_places_is_found_by_its_lightness():
+    """Soft wood grain is smooth between its streaks and joins the note into one smooth region
+    of most of the photo; the note is still found, as the smooth region lighter than the table."""
+    rng = np.random.default_rng(0)
+    h, w = 480, 640
+    table = np.full((h, w), 105.0, np.float32)
+    for _ in range(25):
+        y = int(rng.integers(0, h))
+        cv2.line(table, (0, y), (w, y + int(rng.integers(-60, 60))), 80.0, 2)
+    table = cv2.GaussianBlur(table, (0, 0), 1.0)
+    y0, x0, nh, nw = 150, 180, 170, 300
+    table[y0:y0 + nh, x0:x0 + nw] = rd.PAPER
+    note = paper.find_paper(np.clip(table, 0, 255).astype(np.uint8))
+    assert note is not None
+    ys, xs = np.nonzero(note)
+    assert abs(ys.min() - y0) < 12 and abs(ys.max() - (y0 + nh)) < 12
+    assert abs(xs.min() - x0) < 12 and abs(xs.max() - (x0 + nw)) < 12
 
 
 def test_no_paper_on_a_page_that_fills_the_photo(pick):

@@ -8,7 +8,9 @@ over the writing, opened to cut thin smooth bridges to the table, and the larges
 taken with its convex hull (the writing inside it and at its edge) less a rim of EDGE_PX, is
 the note. It counts
 only when it is a note on something else: between PAPER_MIN_FRAC and PAPER_MAX_FRAC of the
-photo.
+photo. A table smooth in places (soft wood grain, a defocused weave) joins the note into one
+region of most of the photo; then only the smooth pixels brighter than the photo's Otsu split
+of light and dark count (paper is lighter than the table it lies on).
 """
 from __future__ import annotations
 
@@ -43,6 +45,17 @@ def find_paper(gray: np.ndarray) -> np.ndarray | None:
     mean = cv2.blur(f, (SMOOTH_WINDOW, SMOOTH_WINDOW))
     var = cv2.blur(f * f, (SMOOTH_WINDOW, SMOOTH_WINDOW)) - mean * mean
     smooth = (var < SMOOTH_MAX_STD ** 2).astype(np.uint8)
+    note = _note(smooth)
+    if note is None:
+        light, _ = cv2.threshold(cv2.GaussianBlur(gray, (0, 0), 3), 0, 255,
+                                 cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+        note = _note(smooth & (mean > light).astype(np.uint8))
+    return note
+
+
+def _note(smooth: np.ndarray) -> np.ndarray | None:
+    """The note in a 0/1 mask of smooth pixels: its largest region, closed over the writing,
+    opened off the table, as its convex hull less the edge; None unless of a note's size."""
     smooth = cv2.morphologyEx(smooth, cv2.MORPH_CLOSE, _box(CLOSE_PX))
     smooth = cv2.morphologyEx(smooth, cv2.MORPH_OPEN, _box(OPEN_PX))
     contours, _ = cv2.findContours(smooth, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
