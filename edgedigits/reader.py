@@ -20,7 +20,7 @@ from .pipeline.classify import default_model
 from .pipeline.lines import Line, find_lines, writing_angle
 from .pipeline.paper import find_paper, on_paper
 from .pipeline.load import ImageError, Loaded, load, percentiles_u8
-from .pipeline.segment import Glyph, segment_line
+from .pipeline.segment import GROUP_GAP, Glyph, segment_line
 from .reading import (
     REASON_CUT_BOTTOM, REASON_CUT_LEFT, REASON_CUT_RIGHT, REASON_CUT_TOP, REASON_NO_DIGITS,
     REASON_NO_WRITING, REASON_TOO_BLURRY, REASON_TOO_BRIGHT, REASON_TOO_DARK, REASON_TOO_SMALL,
@@ -65,8 +65,6 @@ NOISE_SPECK_SHARE = 0.6
 EDGE_MARGIN = 2
 TRUNC_DEPTH = 2
 TRUNC_RATIO = 0.7
-# Gaps wider than this x line height separate groups of digits.
-GROUP_GAP = 0.55
 # Texture or noise (a patterned surface, a defocused page) is not a number: such a line is
 # reported as REASON_NO_DIGITS rather than read out as a string of guesses when it has more than
 # MAX_DIGITS digits, or from PLAUSIBLE_MIN_DIGITS digits on, when its digits' mean confidence is

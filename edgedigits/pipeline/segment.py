@@ -101,6 +101,17 @@ PAREN_SURE_MIN_H = 0.95     # ... but a small curved mark is a digit (a 6 with a
 PAREN_PARTNER_MIN_H = 0.95
 PAREN_PARTNER_MAX_W = 0.7
 PAREN_PAIR_MAX_INSIDE = 5    # two such marks with 1-5 digits between are a pair
+# Brackets drawn as gentle arcs bow too little for the shape rules and read as sure 1s; in
+# context they stand out: a pair encloses a few digits and is drawn taller than them. A 1 that
+# opens a group (the line's first digit, or one after a separator or a GROUP_GAP) and a 1 that
+# closes one 1 to PAREN_PAIR_MAX_INSIDE digits later, both at least TALL_PAIR_H x the median
+# height of the digits between, are "(" and ")". Chosen on the second renderer's validation
+# photos (300, and 300 with a word before the number in the training font families) and 200
+# hard ones of the first renderer: 1.05 to 1.2 read as many numbers of the second renderer,
+# 1.2 loses none of the first's; checked on held-out ones (docs/reader.md).
+TALL_PAIR_H = 1.2
+# Gaps wider than this x line height separate groups of digits.
+GROUP_GAP = 0.55
 BRACKET_VETO_P = 0.9        # a bracket-shaped mark read as a digit other than these with at
 BRACKET_LOOKALIKES = (1, 7)  # least this probability is that digit (a thin 3, an open 6)
 # Plus sign: both sides within these x H, at most this fraction of its ink in the corners.
@@ -766,4 +777,36 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
                 out.append(Glyph(pb, "-" if pb[2] > 1.5 * pb[3] else "."))
             else:
                 out.append(Glyph(pb, "digit", logp[j], patches[j], float(other[j])))
+    return _tall_pairs(out, H)
+
+
+def _tall_pairs(glyphs: list[Glyph], H: float) -> list[Glyph]:
+    """The glyphs with each pair of 1s that reads as brackets in context (TALL_PAIR_H) made "("
+    and ")"."""
+    def is_one(i):
+        return glyphs[i].kind == "digit" and int(glyphs[i].logp.argmax()) == 1
+
+    def apart(i, j):  # glyphs i < j: a separator or a group's gap lies between them
+        return glyphs[i].kind != "digit" or glyphs[j].kind != "digit" or \
+            glyphs[j].box[0] - (glyphs[i].box[0] + glyphs[i].box[2]) > GROUP_GAP * H
+
+    out = list(glyphs)
+    n = len(glyphs)
+    a = 0
+    while a < n:
+        if not (is_one(a) and (a == 0 or apart(a - 1, a))):
+            a += 1
+            continue
+        for b in range(a + 2, min(n, a + PAREN_PAIR_MAX_INSIDE + 2)):
+            if glyphs[b - 1].kind != "digit":
+                break
+            closes = b == n - 1 or apart(b, b + 1)
+            if closes and is_one(b):
+                inside = np.median([g.box[3] for g in glyphs[a + 1:b]])
+                if min(glyphs[a].box[3], glyphs[b].box[3]) >= TALL_PAIR_H * inside:
+                    out[a], out[b] = Glyph(glyphs[a].box, "("), Glyph(glyphs[b].box, ")")
+                    a = b
+            if closes:
+                break
+        a += 1
     return out
