@@ -554,20 +554,22 @@ def test_brackets_pair_up_or_are_digits():
 
 def test_two_tall_ones_round_a_group_are_brackets():
     """1s drawn as gentle arcs: a 1 opening a group and a 1 closing it a few digits later, both
-    TALL_PAIR_H taller than the digits between, are brackets; not when they are as tall as the
-    digits, not inside a group, not round more than PAREN_PAIR_MAX_INSIDE digits."""
+    TALL_PAIR_H taller than the line's other digits, are brackets; not when they are as tall as
+    the digits, not inside a group, not round more than PAREN_PAIR_MAX_INSIDE digits, and not
+    because the digits between are small ("1061 7799930" with a small 0)."""
     from edgedigits.pipeline.segment import PAREN_PAIR_MAX_INSIDE, TALL_PAIR_H, Glyph, _tall_pairs
     H = 40.0
 
-    def line(spec, tall=TALL_PAIR_H + 0.05):
-        """spec: digits, with ' ' for a group's gap; the 1s at the ends of a group are tall."""
+    def line(spec, tall=TALL_PAIR_H + 0.05, small=()):
+        """spec: digits, with ' ' for a group's gap; the 1s at the ends of a group are tall,
+        the digits at the positions `small` two thirds of the others' height."""
         out, x = [], 0
         for k, c in enumerate(spec):
             if c == " ":
                 x += int(H)
                 continue
             edge = k == 0 or k == len(spec) - 1 or spec[k - 1] == " " or spec[k + 1] == " "
-            h = int(H * (tall if c == "1" and edge else 1.0))
+            h = int(H * (tall if c == "1" and edge else 2 / 3 if k in small else 1.0))
             out.append(Glyph((x, 0, 10, h), "digit", np.log(np.eye(10)[int(c)] * 0.99 + 0.001)))
             x += 14
         return out
@@ -581,6 +583,7 @@ def test_two_tall_ones_round_a_group_are_brackets():
     assert kinds(line("10621 234 5678", tall=TALL_PAIR_H - 0.05)) == "106212345678"
     assert kinds(line("10625 234 5678")) == "106252345678"        # no 1 closes the group
     assert kinds(line("9106219 234")) == "9106219234"             # 1s inside a group
+    assert kinds(line("1061 7799930", tall=1.0, small=(1,))) == "10617799930"
     assert kinds(line("1" + "0" * (PAREN_PAIR_MAX_INSIDE + 1) + "1 23")) == \
         "1" + "0" * (PAREN_PAIR_MAX_INSIDE + 1) + "123"
 

@@ -102,14 +102,15 @@ PAREN_PARTNER_MIN_H = 0.95
 PAREN_PARTNER_MAX_W = 0.7
 PAREN_PAIR_MAX_INSIDE = 5    # two such marks with 1-5 digits between are a pair
 # Brackets drawn as gentle arcs bow too little for the shape rules and read as sure 1s; in
-# context they stand out: a pair encloses a few digits and is drawn taller than them. A 1 that
-# opens a group (the line's first digit, or one after a separator or a GROUP_GAP) and a 1 that
-# closes one 1 to PAREN_PAIR_MAX_INSIDE digits later, both at least TALL_PAIR_H x the median
-# height of the digits between, are "(" and ")". Chosen on the second renderer's validation
-# photos (300, and 300 with a word before the number in the training font families) and 200
-# hard ones of the first renderer: 1.05 to 1.2 read as many numbers of the second renderer,
-# 1.2 loses none of the first's; checked on held-out ones (docs/reader.md).
-TALL_PAIR_H = 1.2
+# context they stand out: a pair encloses a few digits and is drawn taller than the digits. A 1
+# that opens a group (the line's first digit, or one after a separator or a GROUP_GAP) and a 1
+# that closes one 1 to PAREN_PAIR_MAX_INSIDE digits later, both at least TALL_PAIR_H x the
+# median height of the line's digits other than 1s, are "(" and ")". Chosen on the second
+# renderer's validation photos (300, and 300 with a word before the number in the training
+# font families) and 200 hard ones of the first renderer: 1.05 to 1.15 read as many numbers;
+# the middle is kept. Against the enclosed digits alone, a small 0 in "1061 ..." made its 1s
+# brackets (docs/reader.md).
+TALL_PAIR_H = 1.1
 # Gaps wider than this x line height separate groups of digits.
 GROUP_GAP = 0.55
 BRACKET_VETO_P = 0.9        # a bracket-shaped mark read as a digit other than these with at
@@ -790,8 +791,12 @@ def _tall_pairs(glyphs: list[Glyph], H: float) -> list[Glyph]:
         return glyphs[i].kind != "digit" or glyphs[j].kind != "digit" or \
             glyphs[j].box[0] - (glyphs[i].box[0] + glyphs[i].box[2]) > GROUP_GAP * H
 
-    out = list(glyphs)
     n = len(glyphs)
+    others = [g.box[3] for i, g in enumerate(glyphs) if g.kind == "digit" and not is_one(i)]
+    if len(others) < 2:
+        return glyphs
+    tall = TALL_PAIR_H * float(np.median(others))
+    out = list(glyphs)
     a = 0
     while a < n:
         if not (is_one(a) and (a == 0 or apart(a - 1, a))):
@@ -802,8 +807,7 @@ def _tall_pairs(glyphs: list[Glyph], H: float) -> list[Glyph]:
                 break
             closes = b == n - 1 or apart(b, b + 1)
             if closes and is_one(b):
-                inside = np.median([g.box[3] for g in glyphs[a + 1:b]])
-                if min(glyphs[a].box[3], glyphs[b].box[3]) >= TALL_PAIR_H * inside:
+                if min(glyphs[a].box[3], glyphs[b].box[3]) >= tall:
                     out[a], out[b] = Glyph(glyphs[a].box, "("), Glyph(glyphs[b].box, ")")
                     a = b
             if closes:
