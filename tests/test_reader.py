@@ -553,10 +553,11 @@ def test_brackets_pair_up_or_are_digits():
 
 
 def test_two_tall_ones_round_a_group_are_brackets():
-    """1s drawn as gentle arcs: a 1 opening a group and a 1 closing it a few digits later, both
-    TALL_PAIR_H taller than the line's other digits, are brackets; not when they are as tall as
-    the digits, not inside a group, not round more than PAREN_PAIR_MAX_INSIDE digits, and not
-    because the digits between are small ("1061 7799930" with a small 0)."""
+    """1s drawn as gentle arcs: a 1 opening a group and a 1 a few digits later, closing the group
+    or touching the next digit, both TALL_PAIR_H taller than the line's other digits, are
+    brackets; not when they are as tall as the digits, not inside a group, not round more than
+    PAREN_PAIR_MAX_INSIDE digits, and not because the digits between are small ("1061 7799930"
+    with a small 0)."""
     from edgedigits.pipeline.segment import PAREN_PAIR_MAX_INSIDE, TALL_PAIR_H, Glyph, _tall_pairs
     H = 40.0
 
@@ -580,6 +581,11 @@ def test_two_tall_ones_round_a_group_are_brackets():
 
     assert kinds(line("10621 234 5678")) == "(062)2345678"
     assert kinds(line("1061 234 1")) == "(06)2341"
+    assert kinds(line("31 1016 2345", tall=1.0)) == "3110162345"  # as tall as the digits
+    tall_ones = line("31 1016 2345")
+    tall_ones[4] = Glyph(tall_ones[4].box[:3] + (int(H * (TALL_PAIR_H + 0.05)),), "digit",
+                         tall_ones[4].logp)
+    assert kinds(tall_ones) == "31(0)62345"  # "+31 (0)6": the ")" touches the 6
     assert kinds(line("10621 234 5678", tall=TALL_PAIR_H - 0.05)) == "106212345678"
     assert kinds(line("10625 234 5678")) == "106252345678"        # no 1 closes the group
     assert kinds(line("9106219 234")) == "9106219234"             # 1s inside a group

@@ -104,8 +104,9 @@ PAREN_PAIR_MAX_INSIDE = 5    # two such marks with 1-5 digits between are a pair
 # Brackets drawn as gentle arcs bow too little for the shape rules and read as sure 1s; in
 # context they stand out: a pair encloses a few digits and is drawn taller than the digits. A 1
 # that opens a group (the line's first digit, or one after a separator or a GROUP_GAP) and a 1
-# that closes one 1 to PAREN_PAIR_MAX_INSIDE digits later, both at least TALL_PAIR_H x the
-# median height of the line's digits other than 1s, are "(" and ")". Chosen on the second
+# 1 to PAREN_PAIR_MAX_INSIDE digits later, within the group or closing it (the ")" of "(0)6"
+# touches the 6), both at least TALL_PAIR_H x the median height of the line's digits other
+# than 1s, are "(" and ")". Chosen on the second
 # renderer's validation photos (300, and 300 with a word before the number in the training
 # font families) and 200 hard ones of the first renderer: 1.05 to 1.15 read as many numbers;
 # the middle is kept. Against the enclosed digits alone, a small 0 in "1061 ..." made its 1s
@@ -806,7 +807,7 @@ def _tall_pairs(glyphs: list[Glyph], H: float) -> list[Glyph]:
             if glyphs[b - 1].kind != "digit":
                 break
             closes = b == n - 1 or apart(b, b + 1)
-            if closes and is_one(b):
+            if is_one(b) and (closes or glyphs[b].box[3] >= tall):
                 if min(glyphs[a].box[3], glyphs[b].box[3]) >= tall:
                     out[a], out[b] = Glyph(glyphs[a].box, "("), Glyph(glyphs[b].box, ")")
                     a = b
