@@ -547,8 +547,9 @@ def _upright(page: _Page, model) -> tuple[_Page, Reading]:
 
 
 def _better(best, page: _Page | None, model) -> tuple[tuple | None, bool]:
-    """(net, reading, page, whole) of the better of `best` and the page's best line, and whether that
-    reading is a whole, (nearly) sure phone number, after which no other way round is read."""
+    """(net, reading, page, whole) of the better of `best` and the page's best line, and
+    whether that reading is a whole, (nearly) sure phone number, after which no other way round
+    is read."""
     if page is None or not page.lines:
         return best, False
     key, r = _best_line(page, model)
@@ -612,14 +613,14 @@ def _best_line(page: _Page, model) -> tuple[tuple | None, Reading]:
     edges = [(ln.box[0] <= 0, ln.box[1] <= 0, ln.box[0] + ln.box[2] >= w,
               ln.box[1] + ln.box[3] >= h) for ln in top]
     best = max((ln.score for ln, e in zip(top, edges) if not any(e)), default=top[0].score)
-    keep = [i for i, ln in enumerate(top) if ln.score >= MIN_CANDIDATE_SCORE * best]
-    lines = [top[i] for i in keep]
+    kept = [(ln, all(e)) for ln, e in zip(top, edges) if ln.score >= MIN_CANDIDATE_SCORE * best]
+    lines = [ln for ln, _ in kept]
     # A line too tall for PHONE_MIN_DIGITS digits to fit across the image (a blotch of the
     # table, a shadow's edge, a close-up of a few digits), or spanning the whole frame (that
     # texture), is read last, and only when no other line reads whole: reading its large
     # region is slow, and it cannot hold a whole number.
     fits = page.det.shape[1] / (PHONE_MIN_DIGITS * MIN_DIGIT_PITCH)
-    last = [lines[k].height > fits or all(edges[i]) for k, i in enumerate(keep)]
+    last = [ln.height > fits or frame_wide for ln, frame_wide in kept]
     order = sorted(range(len(lines)), key=lambda k: last[k])
     candidates, first = [], None
     for rank in order:

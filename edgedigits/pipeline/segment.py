@@ -106,11 +106,10 @@ PAREN_PAIR_MAX_INSIDE = 5    # two such marks with 1-5 digits between are a pair
 # that opens a group (the line's first digit, or one after a separator or a GROUP_GAP) and a 1
 # 1 to PAREN_PAIR_MAX_INSIDE digits later, within the group or closing it (the ")" of "(0)6"
 # touches the 6), both at least TALL_PAIR_H x the median height of the line's digits other
-# than 1s, are "(" and ")". Chosen on the second
-# renderer's validation photos (300, and 300 with a word before the number in the training
-# font families) and 200 hard ones of the first renderer: 1.05 to 1.15 read as many numbers;
-# the middle is kept. Against the enclosed digits alone, a small 0 in "1061 ..." made its 1s
-# brackets (docs/reader.md).
+# than 1s, are "(" and ")". Chosen on the second renderer's validation photos (300, and 300
+# with a word before the number in the training font families) and 200 hard ones of the first
+# renderer: 1.05 to 1.15 read as many numbers; the middle is kept. Against the enclosed digits
+# alone, a small 0 in "1061 ..." made its 1s brackets (docs/reader.md).
 TALL_PAIR_H = 1.1
 # Gaps wider than this x line height separate groups of digits.
 GROUP_GAP = 0.55
