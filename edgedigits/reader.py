@@ -349,9 +349,10 @@ def digit_glyphs(image, *, model=None) -> list[tuple[tuple[int, int, int, int], 
 
 
 def _build(glyphs: list[Glyph], H: float, ox: int, oy: int, scale: float) -> Reading:
-    digits, confs, boxes, groups, other = [], [], [], [], []
+    digits, confs, boxes, groups, other, seps = [], [], [], [], [], []
     alts: dict[int, tuple[tuple[str, float], ...]] = {}
     current = ""
+    between = ""  # separator marks since the last digit
     prev_end = None
     plus = False
     for g in glyphs:
@@ -361,12 +362,16 @@ def _build(glyphs: list[Glyph], H: float, ox: int, oy: int, scale: float) -> Rea
             if current:
                 groups.append(current)
                 current = ""
+            between += g.kind
             prev_end = None
             continue
         gx, gy, gw, gh = g.box
         if prev_end is not None and gx - prev_end > GROUP_GAP * H and current:
             groups.append(current)
             current = ""
+        if not current:
+            seps.append(between)
+        between = ""
         prev_end = gx + gw
         p = np.exp(g.logp)
         order = np.argsort(-p)
@@ -397,7 +402,7 @@ def _build(glyphs: list[Glyph], H: float, ox: int, oy: int, scale: float) -> Rea
     if len(digits) > MAX_DIGITS or guesses or repeated:
         return Reading.empty(REASON_NO_DIGITS)
     return Reading("".join(digits), tuple(groups), tuple(confs), uncertain, alts, tuple(boxes),
-                   None, tuple(other), plus)
+                   None, tuple(other), plus, tuple(seps) + (between,))
 
 
 def read_numbers(image, *, model=None) -> list[Reading]:
@@ -484,6 +489,11 @@ def _word_left_out(reading: Reading) -> Reading:
     wider = np.array([gaps[i - 1] - np.median(gaps[i:]) for i in k])  # than the number's own
     score = np.where(wider >= WORD_GAP_MIN,
                      evidence[k - 1] + WORD_GAP_WEIGHT * (wider - WORD_GAP_MIN), -np.inf)
+    # Digits in brackets are an area code, not a word: "(06) ..." is not left out.
+    ends = np.cumsum([len(g) for g in reading.groups])
+    for g_end, before, after in zip(ends, reading.separators, reading.separators[1:]):
+        if "(" in before and after.startswith(")") and g_end <= k[-1]:
+            score[g_end - 1] = -np.inf
     if score.max() <= 0:
         return reading
     drop = int(k[int(score.argmax())])
@@ -491,10 +501,14 @@ def _word_left_out(reading: Reading) -> Reading:
     for g in reading.groups:
         groups.append(g[left:])
         left = max(0, left - len(g))
-    return Reading(reading.digits[drop:], tuple(g for g in groups if g), reading.confidences[drop:],
+    kept = tuple(g for g in groups if g)
+    seps = reading.separators[len(reading.separators) - len(kept) - 1:] \
+        if reading.separators else ()
+    return Reading(reading.digits[drop:], kept, reading.confidences[drop:],
                    tuple(i - drop for i in reading.uncertain if i >= drop),
                    {i - drop: a for i, a in reading.alternatives.items() if i >= drop},
-                   reading.boxes[drop:], REASON_WORD_LEFT_OUT, reading.not_digit[drop:])
+                   reading.boxes[drop:], REASON_WORD_LEFT_OUT, reading.not_digit[drop:],
+                   separators=seps)
 
 
 def _unsure(reading: Reading) -> list[int]:

@@ -56,6 +56,9 @@ class Reading:
         (edgedigits/classes.py); 0 where the model has none.
     plus: a "+" was written before the first digit: an international number, whose first
         digits are its country code.
+    separators: the separator marks ("-", ".", "/", "(", ")", "+") written before the first
+        group, between each group and the next ("" where only a space parts them) and after
+        the last: len(groups) + 1 strings, or () where unknown.
     """
 
     digits: str = ""
@@ -67,6 +70,7 @@ class Reading:
     reason: str | None = None
     not_digit: tuple[float, ...] = ()
     plus: bool = False
+    separators: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.digits)

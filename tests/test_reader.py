@@ -729,6 +729,7 @@ def test_separators_rejected_and_split_groups(pick):
     plain = read_number(rd.on_paper(rd.draw_line(d, height=60, gap=0.25)[0]))
     assert r.digits == plain.digits and len(r.digits) == 7
     assert [len(g) for g in r.groups] == [2, 2, 2, 1]
+    assert r.separators == ("", "-", ".", "/", "")
 
 
 def test_brackets_plus_and_spaces(pick):
@@ -738,6 +739,7 @@ def test_brackets_plus_and_spaces(pick):
     plain = read_number(rd.on_paper(rd.draw_line(d, height=60, gap=0.3)[0]))
     assert r.digits == plain.digits and len(r.digits) == 6
     assert [len(g) for g in r.groups] == [2, 2, 2]
+    assert r.separators == ("+", "(", ")", "")
     assert r.plus and not plain.plus  # an international number: its first group is a country code
 
 
@@ -1059,6 +1061,18 @@ def test_a_country_code_after_a_plus_is_not_taken_for_a_word():
     assert _word_left_out(code).digits == "612345678"  # as unsure as a word, a wide space after
     written = replace(code, plus=True)  # "+31 6 12345678"
     assert _word_left_out(written) is written
+
+
+def test_an_area_code_in_brackets_is_not_taken_for_a_word():
+    from edgedigits.reader import _word_left_out
+    code = _reading(("162", "946", "3006"), (0, 1, 2), other=0.6, gap_after=3)
+    assert _word_left_out(code).digits == "9463006"  # as unsure as a word, a wide space after
+    written = replace(code, separators=("(", ")", "-", ""))  # "(162) 946-3006"
+    assert _word_left_out(written) is written
+    # a word before the brackets is still left out, with the brackets' separators kept
+    word = _reading(("744", "06", "12345678"), (0, 1, 2), other=0.6, gap_after=3)
+    r = _word_left_out(replace(word, separators=("", "(", ")", "")))
+    assert r.digits == "0612345678" and r.separators == ("(", ")", "")
 
 
 def test_a_real_first_digit_is_not_taken_for_a_word():
