@@ -7,8 +7,10 @@ libphonenumber), given an optional default region ("NL", "US", ...).
 - Choose among the alternatives of uncertain digits: the most probable combination that is a
   valid number. Confident digits are never changed; without a valid combination nothing is.
 
-The reader only sees digits, so a "+" or "00" before a country code is lost or kept as digits;
-both are tried. Without a region nothing here applies, and callers skip it.
+Given a region, a "+" or "00" before a country code may have been lost or kept as digits, so
+both readings are tried. Without a region, a number read after a "+" (Reading.plus) is checked
+as the international number it is: its country code names its country (or none: said so).
+Otherwise nothing here applies without a region, and callers skip it.
 """
 from __future__ import annotations
 
@@ -21,7 +23,8 @@ from dataclasses import dataclass
 import phonenumbers
 
 from .reading import Reading
-from .speech import PROBLEM_INVALID, PROBLEM_TOO_LONG, PROBLEM_TOO_SHORT, regroup, split_for_listening
+from .speech import (PROBLEM_INVALID, PROBLEM_NO_COUNTRY, PROBLEM_TOO_LONG, PROBLEM_TOO_SHORT,
+                     regroup, split_for_listening)
 
 # An alternative digit is tried only when the reader gave it at least this probability.
 MIN_ALTERNATIVE_PROB = 0.05
@@ -40,7 +43,8 @@ class PhoneCheck:
 
     reading: the Reading with alternatives chosen and groups formatted (else as given).
     valid: True/False for the region; None when there was nothing to check.
-    problem: None when valid, else PROBLEM_INVALID / PROBLEM_TOO_SHORT / PROBLEM_TOO_LONG.
+    problem: None when valid, else PROBLEM_INVALID / PROBLEM_TOO_SHORT / PROBLEM_TOO_LONG, or
+        PROBLEM_NO_COUNTRY for an international number whose code is no country's.
     country: the region's name in the language asked ("Netherlands", "Nederland").
     e164: "+31612345678" when valid.
     changed: positions whose digit was replaced by an alternative.
@@ -78,10 +82,11 @@ def region_name(region: str, lang: str = "en") -> str:
         return region
 
 
-def _parse(digits: str, region: str) -> phonenumbers.PhoneNumber | None:
-    """Parse as a national number, or as an international one whose '+' was not read."""
+def _parse(digits: str, region: str | None, plus: bool = False) -> phonenumbers.PhoneNumber | None:
+    """Parse as a national number, or as an international one whose '+' was not read; with
+    plus (a '+' was read), as an international number only."""
     national = None
-    for text in (digits, "+" + digits):
+    for text in ("+" + digits,) if plus else (digits, "+" + digits):
         try:
             number = phonenumbers.parse(text, region)
         except phonenumbers.NumberParseException:
@@ -92,14 +97,15 @@ def _parse(digits: str, region: str) -> phonenumbers.PhoneNumber | None:
     return national
 
 
-def is_valid(digits: str, region: str) -> bool:
-    number = _parse(digits, region) if digits else None
+def is_valid(digits: str, region: str | None, plus: bool = False) -> bool:
+    number = _parse(digits, region, plus) if digits else None
     return number is not None and phonenumbers.is_valid_number(number)
 
 
-def number_problem(digits: str, region: str) -> str | None:
-    """None when `digits` is a valid number for `region`, else a PROBLEM_* code."""
-    number = _parse(digits, region) if digits else None
+def number_problem(digits: str, region: str | None, plus: bool = False) -> str | None:
+    """None when `digits` is a valid number for `region` (with plus: a valid international
+    number), else a PROBLEM_* code."""
+    number = _parse(digits, region, plus) if digits else None
     if number is None:
         return PROBLEM_TOO_SHORT if len(digits) < 3 else PROBLEM_INVALID
     if phonenumbers.is_valid_number(number):
@@ -112,13 +118,13 @@ def number_problem(digits: str, region: str) -> str | None:
     return PROBLEM_INVALID
 
 
-def format_groups(digits: str, region: str) -> tuple[str, ...] | None:
+def format_groups(digits: str, region: str | None, plus: bool = False) -> tuple[str, ...] | None:
     """The groups of the region's usual format, when the digits are a valid number.
 
     The groups always join back to `digits` exactly (a format that adds or drops a digit, such
     as a national prefix, is not used); groups longer than the ear follows are split.
     """
-    number = _parse(digits, region)
+    number = _parse(digits, region, plus)
     if number is None or not phonenumbers.is_valid_number(number):
         return None
     for fmt in (phonenumbers.PhoneNumberFormat.NATIONAL, phonenumbers.PhoneNumberFormat.INTERNATIONAL):
@@ -143,14 +149,15 @@ def _options(reading: Reading, position: int) -> list[tuple[str, float]]:
     return options[:MAX_OPTIONS_PER_POSITION]
 
 
-def choose_alternatives(reading: Reading, region: str) -> tuple[Reading, tuple[int, ...]]:
+def choose_alternatives(reading: Reading, region: str | None,
+                        plus: bool = False) -> tuple[Reading, tuple[int, ...]]:
     """Replace uncertain digits by alternatives when that makes the only valid number.
 
     Candidates are tried in order of joint probability (product of the per-digit
     probabilities); the first valid one wins. Only positions listed in `reading.uncertain` are
     touched. Returns the (possibly new) Reading and the positions changed.
     """
-    if not reading.digits or is_valid(reading.digits, region):
+    if not reading.digits or is_valid(reading.digits, region, plus):
         return reading, ()
     positions = [p for p in reading.uncertain if 0 <= p < len(reading.digits)]
     conf = {p: reading.confidences[p] if p < len(reading.confidences) else 1.0 for p in positions}
@@ -168,7 +175,7 @@ def choose_alternatives(reading: Reading, region: str) -> tuple[Reading, tuple[i
         for p, (d, _) in zip(positions, combo):
             digits[p] = d
         text = "".join(digits)
-        if text != reading.digits and is_valid(text, region):
+        if text != reading.digits and is_valid(text, region, plus):
             return _with_digits(reading, positions, combo, options)
     return reading, ()
 
@@ -194,20 +201,39 @@ def _with_digits(reading: Reading, positions, combo, options) -> tuple[Reading, 
                                alternatives=alternatives), tuple(changed)
 
 
+def _country(digits: str) -> str | None:
+    """The region of the country code `digits` begin with ("31..." -> "NL"), None if none."""
+    try:
+        number = phonenumbers.parse("+" + digits, None)
+    except phonenumbers.NumberParseException:
+        return None
+    region = phonenumbers.region_code_for_country_code(number.country_code)
+    return None if region == phonenumbers.UNKNOWN_REGION else region
+
+
 def check_reading(reading: Reading, region: str | None, lang: str = "en") -> PhoneCheck:
     """Apply the region's phone-number rules to a Reading (see the module docstring)."""
     region = normalise_region(region)
-    if region is None or not reading.digits:
+    plus = region is None and reading.plus and bool(reading.digits)
+    if plus:  # an international number: its country code says whose rules apply
+        resolved, changed = choose_alternatives(reading, None, plus=True)
+        region = _country(resolved.digits)
+        if region is None:
+            return PhoneCheck(reading=resolved, region=None, valid=False,
+                              problem=PROBLEM_NO_COUNTRY, changed=changed)
+    elif region is None or not reading.digits:
         return PhoneCheck(reading=reading, region=region, valid=None)
-    resolved, changed = choose_alternatives(reading, region)
+    else:
+        resolved, changed = choose_alternatives(reading, region)
     if len([g for g in resolved.groups if g]) <= 1:  # the writing had no groups: use the format
-        groups = format_groups(resolved.digits, region)
+        groups = format_groups(resolved.digits, region, plus)
         if groups:
             resolved = dataclasses.replace(resolved, groups=groups)
-    problem = number_problem(resolved.digits, region)
+    problem = number_problem(resolved.digits, region, plus)
     e164 = None
     if problem is None:
-        number = _parse(resolved.digits, region)
+        number = _parse(resolved.digits, region, plus)
         e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        region = phonenumbers.region_code_for_number(number) or region  # "+1 416": Canada
     return PhoneCheck(reading=resolved, region=region, valid=problem is None, problem=problem,
                       country=region_name(region, lang), e164=e164, changed=changed)

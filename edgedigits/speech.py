@@ -41,7 +41,9 @@ CHUNK = 4
 PROBLEM_INVALID = "invalid"
 PROBLEM_TOO_SHORT = "too short"
 PROBLEM_TOO_LONG = "too long"
-PROBLEMS = (PROBLEM_INVALID, PROBLEM_TOO_SHORT, PROBLEM_TOO_LONG)
+# An international number ("+" read before it) whose first digits are no country's code.
+PROBLEM_NO_COUNTRY = "no country"
+PROBLEMS = (PROBLEM_INVALID, PROBLEM_TOO_SHORT, PROBLEM_TOO_LONG, PROBLEM_NO_COUNTRY)
 
 LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
 
@@ -99,6 +101,7 @@ _EN = WordTable(
         PROBLEM_INVALID: "this is not a valid number for {country}",
         PROBLEM_TOO_SHORT: "this number is too short for {country}",
         PROBLEM_TOO_LONG: "this number is too long for {country}",
+        PROBLEM_NO_COUNTRY: "no country has this country code",
     },
 )
 
@@ -136,6 +139,7 @@ _NL = WordTable(
         PROBLEM_INVALID: "dit is geen geldig nummer voor {country}",
         PROBLEM_TOO_SHORT: "dit nummer is te kort voor {country}",
         PROBLEM_TOO_LONG: "dit nummer is te lang voor {country}",
+        PROBLEM_NO_COUNTRY: "geen land heeft deze landcode",
     },
 )
 
@@ -173,6 +177,7 @@ _DE = WordTable(
         PROBLEM_INVALID: "das ist keine gültige Nummer für {country}",
         PROBLEM_TOO_SHORT: "diese Nummer ist zu kurz für {country}",
         PROBLEM_TOO_LONG: "diese Nummer ist zu lang für {country}",
+        PROBLEM_NO_COUNTRY: "kein Land hat diese Ländervorwahl",
     },
 )
 
@@ -210,6 +215,7 @@ _FR = WordTable(
         PROBLEM_INVALID: "ce n'est pas un numéro valide pour {country}",
         PROBLEM_TOO_SHORT: "ce numéro est trop court pour {country}",
         PROBLEM_TOO_LONG: "ce numéro est trop long pour {country}",
+        PROBLEM_NO_COUNTRY: "aucun pays n'a cet indicatif",
     },
 )
 
@@ -362,8 +368,8 @@ def speech_text(reading: Reading, lang: str = "en", *, problem: str | None = Non
             said = f"{word_table(lang).plus} {said}"
         sentences.append(_sentence(said))
         sentences.extend(uncertain_sentences(reading, lang))
-        if problem is not None and country:
-            sentences.append(problem_text(problem, country, lang))
+        if problem is not None and (country or problem == PROBLEM_NO_COUNTRY):
+            sentences.append(problem_text(problem, country or "", lang))
         if reading.reason:  # partial reading: say why the rest is missing
             sentences.append(reason_text(reading.reason, lang))
     else:

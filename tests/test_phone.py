@@ -1,4 +1,6 @@
 """Phone-number rules from phonenumbers: validity, format, choosing among uncertain digits."""
+import dataclasses
+
 import pytest
 
 from edgedigits import phone, speech
@@ -52,6 +54,40 @@ def test_never_changes_a_confident_digit():
 def test_keeps_a_valid_reading_even_if_an_alternative_is_valid_too():
     r = reading("0612345678", uncertain={5: 0.7}, alternatives={5: (("9", 0.25),)})
     assert phone.check_reading(r, "NL").reading.digits == "0612345678"
+
+
+def test_an_international_number_is_checked_without_a_region():
+    plus = dataclasses.replace(reading("31612345678"), plus=True)  # "+31612345678"
+    check = phone.check_reading(plus, None)
+    assert check.valid and check.region == "NL" and check.e164 == "+31612345678"
+    assert check.reading.groups == ("31", "6", "1234", "5678")
+    canada = phone.check_reading(dataclasses.replace(reading("14165550123"), plus=True), None)
+    assert canada.valid and canada.region == "CA"  # country code 1: the number says which
+    # without the "+", a region is needed: nothing is said
+    assert phone.check_reading(reading("31612345678"), None).valid is None
+
+
+def test_an_international_number_missing_a_digit_is_said_invalid_for_its_country():
+    short = dataclasses.replace(reading("3161234567"), plus=True)  # a digit lost
+    check = phone.check_reading(short, None)
+    assert check.valid is False and check.problem is not None and check.country == "Netherlands"
+    text = speech.speech_text(check.reading, problem=check.problem, country=check.country)
+    assert "Netherlands" in text
+
+
+def test_an_international_number_with_no_country_code_says_so():
+    check = phone.check_reading(dataclasses.replace(reading("99912345678"), plus=True), None, "nl")
+    assert check.valid is False and check.problem == speech.PROBLEM_NO_COUNTRY
+    text = speech.speech_text(check.reading, "nl", problem=check.problem, country=check.country)
+    assert "geen land heeft deze landcode" in text.lower()
+
+
+def test_an_international_number_chooses_the_alternative_that_makes_it_valid():
+    # "+37 6 ..." read for "+31 6 ...": +376 (Andorra) has no such number, +31 6 is a mobile
+    r = dataclasses.replace(reading("37612345678", uncertain={1: 0.6},
+                                    alternatives={1: (("1", 0.3),)}), plus=True)
+    check = phone.check_reading(r, None)
+    assert check.reading.digits == "31612345678" and check.changed == (1,) and check.valid
 
 
 def test_too_short_and_too_long():
