@@ -37,7 +37,8 @@ REGION_MARGIN = 0.35
 # Rules inside a line's region: visible pieces from this x H long, hidden up to this x H.
 REGION_RULE_SEGMENT = 0.15
 REGION_RULE_GAP = 1.5
-# Writing whose line height is below this (working px) is too small to read reliably.
+# Writing whose line height is below this (working px, or the input's px where the input was
+# enlarged) is too small to read reliably.
 MIN_DIGIT_PX = 12
 # Lines less prominent than this fraction of the best one are not read (read_numbers), nor
 # read instead of it when it holds no digits (read_number).
@@ -50,15 +51,16 @@ TOO_BRIGHT_P1 = 250
 BLURRY_MIN_INK = 12
 BLURRY_LAPLACIAN_VAR = 4.0
 # An image whose ink mask has at least NOISE_MIN_COMPONENTS components, NOISE_SPECK_SHARE of
-# them (in the plain threshold mask) under NOISE_SPECK_AREA px, is noise (sensor noise, a
-# textured surface), not writing: generated photos have at most ~50 components; uniform noise
-# has thousands, 75%+ specks.
+# them (in the plain threshold mask) under NOISE_SPECK_AREA px (of the input where it was
+# enlarged), is noise (sensor noise, a textured surface), not writing: generated photos have
+# at most ~50 components; uniform noise has thousands, 75%+ specks.
 NOISE_MIN_COMPONENTS = 150
 NOISE_SPECK_AREA = 20
 NOISE_SPECK_SHARE = 0.6
 # A line touching the image border (within this many detection px) may be cut off: it is when
 # its ink (contrast, summed) on the border's outermost pixels is at least TRUNC_RATIO of its ink
-# TRUNC_DEPTH working px further in (a stroke running on), not a rounded end fading to a point.
+# TRUNC_DEPTH px further in (working px; the input's where it was enlarged): a stroke running
+# on, not a rounded end fading to a point.
 # On 300 validation photos cropped to the number's digits: 8 whole numbers said to be cut off
 # (297 with "touches the border" alone), and as many cut numbers caught (295 of 300 with the
 # last digit halved, 291 with a quarter of it left, 296 with the first halved).
@@ -229,7 +231,8 @@ def _analyse(image, turns: int = 0, paper_only: bool = False
             plain &= paper
         _, _, raw, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
             plain, 8, cv2.CV_32S, cv2.CCL_GRANA)
-        if np.mean(raw[1:, cv2.CC_STAT_AREA] < NOISE_SPECK_AREA) >= NOISE_SPECK_SHARE:
+        speck = NOISE_SPECK_AREA * _enlarged(loaded) ** 2  # the input's pixels
+        if np.mean(raw[1:, cv2.CC_STAT_AREA] < speck) >= NOISE_SPECK_SHARE:
             return None, REASON_NO_WRITING
     lines = find_lines(stats, det.shape)
     page = _Page(loaded, det, det_scale, b, lines, turns % 4, stats, paper)
@@ -264,7 +267,7 @@ def _edge_reason(line: Line, page: _Page, cut: "_Cut") -> str | None:
         (y + h >= det_h - EDGE_MARGIN and cut.y0 + mask.shape[0] == img_h, REASON_CUT_BOTTOM,
          cols[::-1]),
     )
-    d = TRUNC_DEPTH
+    d = int(round(TRUNC_DEPTH * _enlarged(page.loaded)))  # the input's pixels
     for near, reason, strips in sides:
         if near and strips.shape[0] > d and strips.shape[1]:
             at = float(strips[0].sum())
@@ -313,8 +316,18 @@ def _line_glyphs(page: _Page, line: Line, model) -> _Cut:
     return _Cut(segment_line(ink, mask, band, H, model), rx0, ry0, H, mask, ink)
 
 
+def _enlarged(loaded: Loaded) -> float:
+    """How many times the working image enlarged the input (1 for an input shrunk or kept)."""
+    return 1.0 / min(1.0, loaded.scale)
+
+
+def _too_small(page: _Page, line: Line) -> bool:
+    """Is the line's writing below MIN_DIGIT_PX (in the input's pixels if it was enlarged)?"""
+    return line.height * page.det_scale < MIN_DIGIT_PX * _enlarged(page.loaded)
+
+
 def _read_line(page: _Page, line: Line, model) -> Reading:
-    if line.height * page.det_scale < MIN_DIGIT_PX:
+    if _too_small(page, line):
         return Reading.empty(REASON_TOO_SMALL)
     cut = _line_glyphs(page, line, model)
     reading = _build(cut.glyphs, cut.height, cut.x0, cut.y0, page.loaded.scale)
@@ -337,7 +350,7 @@ def digit_glyphs(image, *, model=None) -> list[tuple[tuple[int, int, int, int], 
         return []
     sc = page.loaded.scale
     for line in page.lines[:CANDIDATE_LINES]:
-        if line.height * page.det_scale < MIN_DIGIT_PX:
+        if _too_small(page, line):
             continue
         glyphs, rx0, ry0 = _line_glyphs(page, line, model)[:3]
         out = [((int(round((g.box[0] + rx0) * sc)), int(round((g.box[1] + ry0) * sc)),

@@ -129,3 +129,37 @@ def test_form_with_two_fields(digits):
     page[a.shape[0] + 30:, :b.shape[1]] = b
     rs = read_numbers(rd.on_paper(page))
     assert [len(r.digits) for r in rs] == [3, 4]
+
+
+def test_a_small_image_is_read_as_well_as_a_large_one(digits):
+    """A 640x480 camera frame or a small photo is enlarged before reading (load.py,
+    WORK_MAX_UPSCALE): the same page shrunk to 448 px wide, its digits 21 px tall, reads the
+    same digits; read at its own size it lost them (the pixel-sized steps of binarisation and
+    line finding were set at 1280 px)."""
+    from edgedigits.pipeline.load import WORK_MAX_SIDE, WORK_MAX_UPSCALE, load
+    items = [digits[k][i % 2] for i, k in enumerate((0, 6, 1, 2, 3, 4, 5, 6, 7, 8))]
+    alpha, _ = rd.draw_line(items, height=60, gap=0.3)
+    page = np.zeros((960, 1280), np.float32)
+    page[400:400 + alpha.shape[0], 200:200 + alpha.shape[1]] = alpha
+    img = rd.on_paper(page)
+    full = read_number(img)
+    assert len(full.digits) == 10 and full.reason is None
+    small = cv2.resize(img, None, fx=0.35, fy=0.35, interpolation=cv2.INTER_AREA)
+    loaded = load(small)
+    assert max(loaded.gray.shape) == round(max(small.shape) * WORK_MAX_UPSCALE) < WORK_MAX_SIDE
+    assert loaded.scale == pytest.approx(1 / WORK_MAX_UPSCALE, rel=0.01)
+    r = read_number(small)
+    assert r.digits == full.digits and r.reason is None
+    x, y, w, h = r.boxes[0]  # boxes in the small image's own pixels
+    assert 0 < x < small.shape[1] and 0 < y < small.shape[0] and h < 0.35 * 80
+
+
+def test_writing_too_small_is_judged_in_the_input_pixels(digits):
+    """Enlarging does not make tiny writing readable: 8 px digits still say "move closer"."""
+    from edgedigits.reading import REASON_TOO_SMALL
+    items = [digits[k][0] for k in (0, 6, 1, 2, 3, 4, 5)]
+    alpha, _ = rd.draw_line(items, height=60, gap=0.3)
+    page = np.zeros((480, 1280), np.float32)
+    page[200:200 + alpha.shape[0], 200:200 + alpha.shape[1]] = alpha
+    tiny = cv2.resize(rd.on_paper(page), None, fx=8 / 60, fy=8 / 60, interpolation=cv2.INTER_AREA)
+    assert read_number(tiny).reason == REASON_TOO_SMALL
