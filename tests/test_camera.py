@@ -337,3 +337,25 @@ def test_camera_cli_errors(tmp_path):
     assert proc.returncode == 2 and "video file not found" in proc.stderr
     proc = cam("--device", "97")
     assert proc.returncode == 2 and "camera 97 not found" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_generated_video_writing_size_follows_line_fill(request):
+    """synth_video's line_fill (the camera benchmark's --line-fill): the number held farther
+    away fills less of the frame."""
+    request.getfixturevalue("mnist_test")
+    sys.path.insert(0, TOOLS)
+    try:
+        import synth_video as sv
+    finally:
+        sys.path.remove(TOOLS)
+    widths = {}
+    for fill in (0.7, 0.35):
+        frames, digits, first = sv.make_frames(seed=1, line_fill=fill)
+        gray = cv2.cvtColor(frames[-1], cv2.COLOR_BGR2GRAY)
+        ink = gray < 0.6 * np.median(gray)
+        cols = np.flatnonzero(ink[:, 20:-20].sum(0) >= 2)
+        widths[fill] = (cols[-1] - cols[0]) / gray.shape[1]
+    assert widths[0.7] == pytest.approx(0.7, abs=0.1)
+    assert widths[0.35] == pytest.approx(0.35, abs=0.08)
+    with pytest.raises(ValueError, match="line_fill"):
+        sv.make_frames(seed=1, line_fill=0.0)

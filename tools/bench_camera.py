@@ -89,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--videos", type=int, default=8)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--line-fill", type=float, default=None,
+                   help="share of the frame's width the number fills when steady (default: "
+                        "synth_video.LINE_FILL; smaller is writing farther away)")
     p.add_argument("--model", default=None,
                    help="model file or a shipped name (default: the reader's shipped ensemble)")
     args = p.parse_args(argv)
@@ -104,12 +107,14 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for k in range(args.videos):
-            truth = synth_video.write_video(os.path.join(tmp, f"cam{k}.avi"), seed=args.seed + k)
+            truth = synth_video.write_video(os.path.join(tmp, f"cam{k}.avi"), seed=args.seed + k,
+                                            line_fill=args.line_fill or synth_video.LINE_FILL)
             rows.append(run_one(truth.path, truth, read))
     kernel = getattr(edgedigits, "kernel_name", lambda: "?")()
     print(f"# camera mode: {args.videos} generated videos ({synth_video.FRAME_W}x{synth_video.FRAME_H}, "
           f"{rows[0]['fps']:.0f} fps, {synth_video.BLANK_FRAMES} blank + {synth_video.APPROACH_FRAMES} "
-          f"blurred approach + {synth_video.STEADY_FRAMES} steady frames), model "
+          f"blurred approach + {synth_video.STEADY_FRAMES} steady frames, the number filling "
+          f"{args.line_fill or synth_video.LINE_FILL:.0%} of the width), model "
           f"{model.meta.get('name', '?')} "
           f"{', '.join('-'.join(map(str, m.layer_sizes)) for m in getattr(model, 'members', (model,)))}, kernel {kernel}, "
           f"{platform.machine()}, {os.cpu_count()} cpus, python {platform.python_version()}")

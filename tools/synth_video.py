@@ -9,7 +9,7 @@ Built from one photo of tools/synth_photos.py (MNIST TEST digits only), seen thr
 Written with cv2.VideoWriter as Motion-JPEG in an .avi (a codec that opencv-python-headless
 always has). Same seed, same video.
 
-    python tools/synth_video.py --out /tmp/cam.avi --seed 0 [--text "06 1234 5678"]
+    python tools/synth_video.py --out /tmp/cam.avi --seed 0 [--text "06 1234 5678"] [--line-fill 0.7]
 
 prints the ground truth as JSON (digits, fps, frame count, first steady frame).
 """
@@ -97,8 +97,12 @@ def _finish(frame: np.ndarray, sigma: float, rng: np.random.Generator) -> np.nda
     return np.clip(noisy, 0, 255).astype(np.uint8)
 
 
-def make_frames(seed: int = 0, text: str = DEFAULT_TEXT):
-    """(frames list of BGR uint8, digits, first steady frame index); deterministic in seed."""
+def make_frames(seed: int = 0, text: str = DEFAULT_TEXT, line_fill: float = LINE_FILL):
+    """(frames list of BGR uint8, digits, first steady frame index); deterministic in seed.
+    line_fill: the share of the frame's width the written line fills at reading distance (the
+    phone held farther away: smaller)."""
+    if not 0.05 <= line_fill <= 1.0:
+        raise ValueError(f"expected line_fill in [0.05, 1], got {line_fill}")
     rng = np.random.default_rng(seed)
     photo = synth_photos.make_photo(rng, hard=False, split="test", text=text)
     scene, boxes = photo.image, photo.boxes
@@ -107,7 +111,7 @@ def make_frames(seed: int = 0, text: str = DEFAULT_TEXT):
     y0 = min(b[1] for b in boxes)
     y1 = max(b[1] + b[3] for b in boxes)
     tx, ty = (x0 + x1) / 2, (y0 + y1) / 2
-    target_w = (x1 - x0) / LINE_FILL
+    target_w = (x1 - x0) / line_fill
     blank = _blank_page(scene, boxes)
     frames = []
     # 1. blank page, the phone wandering at reading distance
@@ -140,9 +144,10 @@ def make_frames(seed: int = 0, text: str = DEFAULT_TEXT):
     return frames, photo.digits, first_steady
 
 
-def write_video(path: str, seed: int = 0, text: str = DEFAULT_TEXT) -> SynthVideo:
+def write_video(path: str, seed: int = 0, text: str = DEFAULT_TEXT,
+                line_fill: float = LINE_FILL) -> SynthVideo:
     """Write the video (Motion-JPEG .avi) and return its ground truth."""
-    frames, digits, first_steady = make_frames(seed, text)
+    frames, digits, first_steady = make_frames(seed, text, line_fill)
     writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), FPS, (FRAME_W, FRAME_H))
     if not writer.isOpened():
         raise RuntimeError(f"cannot write {path}: OpenCV has no MJPG encoder here")
@@ -161,8 +166,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True, help="output video file (.avi)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--text", default=DEFAULT_TEXT, help="the number as written")
+    p.add_argument("--line-fill", type=float, default=LINE_FILL,
+                   help="share of the frame's width the line fills when steady (smaller: farther)")
     args = p.parse_args(argv)
-    print(json.dumps(asdict(write_video(args.out, args.seed, args.text))))
+    print(json.dumps(asdict(write_video(args.out, args.seed, args.text, args.line_fill))))
     return 0
 
 
