@@ -205,6 +205,7 @@ def reading_json(path: str, reading: Reading, text: str, ms: float) -> dict:
         "digits": reading.digits,
         "plus": reading.plus,
         "groups": list(reading.groups),
+        "separators": list(reading.separators),
         "confidences": [round(float(c), 4) for c in reading.confidences],
         "uncertain": list(reading.uncertain),
         "alternatives": {str(k): [[d, round(float(p), 4)] for d, p in v]

@@ -18,7 +18,8 @@ EXAMPLES = os.path.join(ROOT, "examples")
 # examples/README.md: file -> true digits
 TRUTH = {"example-1.jpg": "4619999274", "example-2.jpg": "3980392330",
          "example-3.jpg": "7906690632", "example-4.jpg": "86690502762"}
-JSON_FIELDS = {"file", "digits", "plus", "groups", "confidences", "uncertain", "alternatives", "text", "reason", "ms"}
+JSON_FIELDS = {"file", "digits", "plus", "groups", "separators", "confidences", "uncertain",
+               "alternatives", "text", "reason", "ms"}
 
 
 def run(*args, env=None, timeout=120, stdin=None):
@@ -50,6 +51,7 @@ def test_read_json_on_example_photos():
     for o in objects:
         assert set(o) == JSON_FIELDS
         assert "".join(o["groups"]) == o["digits"] and len(o["confidences"]) == len(o["digits"])
+        assert len(o["separators"]) == (len(o["groups"]) + 1 if o["digits"] else 0)
         assert all(0 <= p < len(o["digits"]) for p in o["uncertain"])
         assert o["text"] and o["ms"] > 0
         right += o["digits"] == TRUTH[os.path.basename(o["file"])]
