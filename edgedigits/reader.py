@@ -515,8 +515,7 @@ def _word_left_out(reading: Reading) -> Reading:
         groups.append(g[left:])
         left = max(0, left - len(g))
     kept = tuple(g for g in groups if g)
-    seps = reading.separators[len(reading.separators) - len(kept) - 1:] \
-        if reading.separators else ()
+    seps = reading.separators[-(len(kept) + 1):] if reading.separators else ()
     return Reading(reading.digits[drop:], kept, reading.confidences[drop:],
                    tuple(i - drop for i in reading.uncertain if i >= drop),
                    {i - drop: a for i, a in reading.alternatives.items() if i >= drop},

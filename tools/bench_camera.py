@@ -104,17 +104,18 @@ def main(argv: list[str] | None = None) -> int:
 
     model = load_reader_model(args.model)
     read = lambda frame: edgedigits.read_number(frame, model=model)  # noqa: E731
+    line_fill = args.line_fill or synth_video.LINE_FILL
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for k in range(args.videos):
             truth = synth_video.write_video(os.path.join(tmp, f"cam{k}.avi"), seed=args.seed + k,
-                                            line_fill=args.line_fill or synth_video.LINE_FILL)
+                                            line_fill=line_fill)
             rows.append(run_one(truth.path, truth, read))
     kernel = getattr(edgedigits, "kernel_name", lambda: "?")()
     print(f"# camera mode: {args.videos} generated videos ({synth_video.FRAME_W}x{synth_video.FRAME_H}, "
           f"{rows[0]['fps']:.0f} fps, {synth_video.BLANK_FRAMES} blank + {synth_video.APPROACH_FRAMES} "
           f"blurred approach + {synth_video.STEADY_FRAMES} steady frames, the number filling "
-          f"{args.line_fill or synth_video.LINE_FILL:.0%} of the width), model "
+          f"{line_fill:.0%} of the width), model "
           f"{model.meta.get('name', '?')} "
           f"{', '.join('-'.join(map(str, m.layer_sizes)) for m in getattr(model, 'members', (model,)))}, kernel {kernel}, "
           f"{platform.machine()}, {os.cpu_count()} cpus, python {platform.python_version()}")

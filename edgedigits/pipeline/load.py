@@ -1,9 +1,9 @@
 """Stage 1: decode the input and bound the work.
 
 Accepts a file path, encoded bytes (JPEG, PNG, ...), or a NumPy image (gray (H, W), BGR
-(H, W, 3) or BGRA (H, W, 4); uint8 or uint16). Returns a uint8 gray image of WORK_MAX_SIDE on its long side
-(a smaller input enlarged at most WORK_MAX_UPSCALE times), and the factor that maps its pixels
-back to the input's.
+(H, W, 3) or BGRA (H, W, 4); uint8 or uint16). Returns a uint8 gray image of WORK_MAX_SIDE
+on its long side (a smaller input enlarged at most WORK_MAX_UPSCALE times), and the factor
+that maps its pixels back to the input's.
 
 Huge photos are shrunk as early as possible: JPEGs are decoded at 1/2, 1/4 or 1/8 scale by
 libjpeg itself (cv2.IMREAD_REDUCED_GRAYSCALE_*, which skips most of the IDCT work), arrays are
@@ -25,8 +25,8 @@ WORK_MAX_SIDE = 1280
 # A smaller image (a 640x480 camera frame, a webcam still, a crop) is enlarged towards that
 # size, at most this many times: the reader's pixel-sized steps (background, rules, specks,
 # the hysteresis) were set on writing of that size. The second renderer's validation photos
-# shrunk to 30 / 40 px digits read 22% / 30% exact as they are, 45% / 43% enlarged back
-# (46% at their own size): docs/reader.md.
+# shrunk to 30 / 40 px digits read 22% / 30% exact as they are, 42% / 45% enlarged (46% at
+# their full size): docs/reader.md, stage 1.
 WORK_MAX_UPSCALE = 2.0
 # Inputs larger than this many pixels (after header inspection) are refused outright.
 MAX_INPUT_PIXELS = 400_000_000
@@ -75,7 +75,7 @@ def _peek_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def _shrink(gray: np.ndarray) -> np.ndarray:
+def _working_size(gray: np.ndarray) -> np.ndarray:
     """The working image: shrunk to WORK_MAX_SIDE, or a smaller one enlarged towards it (at
     most WORK_MAX_UPSCALE times)."""
     long_side = max(gray.shape)
@@ -110,7 +110,7 @@ def decode_bytes(data: bytes) -> Loaded:
     if gray.dtype != np.uint8:
         gray = (gray.astype(np.float32) / 257.0).astype(np.uint8)
     full = (size[1], size[0]) if size else gray.shape[:2]
-    work = _shrink(gray)
+    work = _working_size(gray)
     return Loaded(work, full[1] / work.shape[1], (int(full[0]), int(full[1])))
 
 
@@ -146,7 +146,7 @@ def from_array(image: np.ndarray) -> Loaded:
             image = cv2.cvtColor(np.ascontiguousarray(image), code)
     if image.dtype == np.uint16:
         image = (image.astype(np.float32) * (1.0 / 257.0) + 0.5).astype(np.uint8)
-    work = _shrink(np.ascontiguousarray(image))
+    work = _working_size(np.ascontiguousarray(image))
     return Loaded(work, w / work.shape[1], (h, w))
 
 
