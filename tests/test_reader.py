@@ -655,6 +655,39 @@ def test_slanted_touching_strokes_get_a_slanted_cut():
         segment.SPLIT_SLANTS = saved
 
 
+def test_split_path_is_the_best_of_all_paths_through_the_lattice(pick, monkeypatch):
+    """The Viterbi over a touching mark's cuts gives the path whose summed arc scores
+    (_piece_score) are highest among every path from the mark's left end to its right end."""
+    from edgedigits.pipeline import segment
+    seen = []
+    best_split = segment._best_split
+
+    def spy(option, best_lp, logp, patches, H):
+        out = best_split(option, best_lp, logp, patches, H)
+        seen.append((option, best_lp, logp, patches, H, out))
+        return out
+    monkeypatch.setattr(segment, "_best_split", spy)
+    for digits in ((4, 1, 7), (2, 0, 8, 5)):
+        items = [pick(d)[0] for d in digits]
+        read_number(rd.on_paper(rd.draw_line(items, height=64, gap=-0.08)[0]))
+    assert seen, "no mark of the touching digits was over-segmented"
+
+    def paths(pieces, node, end):
+        if node == end:
+            yield []
+        for p in pieces:
+            if p[0] == node:
+                for rest in paths(pieces, p[1], end):
+                    yield [p] + rest
+    for (cost, pieces), best_lp, logp, patches, H, (score, path) in seen:
+        scored = [(sum(segment._piece_score(p, cost, best_lp, logp, patches, H) for p in ps), ps)
+                  for ps in paths(pieces, 0, len(cost) - 1)]
+        top, top_path = max(scored, key=lambda s: s[0])
+        assert len(scored) >= 2
+        assert score == pytest.approx(top + segment.SPLIT_PENALTY)  # the first piece pays none
+        assert [pb for pb, _, _ in path] == [p[2] for p in top_path]
+
+
 def test_short_piece_read_as_one_costs_in_a_split():
     from edgedigits.pipeline import segment
     H = 100.0

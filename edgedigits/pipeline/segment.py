@@ -546,6 +546,19 @@ def _is_sure(lp: np.ndarray, patch: np.ndarray, width: int, H: float) -> bool:
                 and _aspect_prior(lp, patch) > -1.0)
 
 
+def _piece_score(piece, cost: list, best_lp: np.ndarray, logp: np.ndarray, patches: list,
+                 H: float) -> float:
+    """The score of one arc of a glyph's split lattice: the piece between cuts i and j, as a
+    digit (its log-probability, shape prior and penalties) or a separator (penalties only)."""
+    i, j, pb, k, kind = piece
+    sc = -SPLIT_PENALTY - cost[j]
+    if k >= 0 and kind == "digit":
+        sc += best_lp[k] + _aspect_prior(logp[k], patches[k])
+        sc -= SHORT_PIECE_PENALTY if pb[3] < SPLIT_MIN_PIECE_H * H else 0.0
+        sc -= SHORT_ONE_PENALTY if pb[3] < SHORT_ONE_H * H and logp[k].argmax() == 1 else 0.0
+    return float(sc)
+
+
 def _best_split(option, best_lp: np.ndarray, logp: np.ndarray, patches: list, H: float):
     """The best way through the cut points (Viterbi): each piece scores its log-probability
     plus shape prior and penalties (a separator piece scores 0); returns (score, pieces)."""
@@ -554,14 +567,11 @@ def _best_split(option, best_lp: np.ndarray, logp: np.ndarray, patches: list, H:
     best = np.full(n_nodes + 1, -np.inf)
     best[0] = 0.0
     back: list = [None] * (n_nodes + 1)
-    for i, j, pb, k, kind in sorted(pieces, key=lambda t: t[1]):
+    for piece in sorted(pieces, key=lambda t: t[1]):
+        i, j, pb, k, kind = piece
         if not np.isfinite(best[i]):
             continue
-        sc = -SPLIT_PENALTY - cost[j]
-        if k >= 0 and kind == "digit":
-            sc += best_lp[k] + _aspect_prior(logp[k], patches[k])
-            sc -= SHORT_PIECE_PENALTY if pb[3] < SPLIT_MIN_PIECE_H * H else 0.0
-            sc -= SHORT_ONE_PENALTY if pb[3] < SHORT_ONE_H * H and logp[k].argmax() == 1 else 0.0
+        sc = _piece_score(piece, cost, best_lp, logp, patches, H)
         if best[i] + sc > best[j]:
             best[j] = best[i] + sc
             back[j] = (i, (pb, k, kind))
