@@ -441,6 +441,25 @@ def test_the_phone_number_beats_a_more_prominent_short_line(pick):
     assert r.reason is None
 
 
+def test_the_number_is_read_below_seven_more_prominent_lines(pick):
+    # seven rows of three large marks (a table's grain, printed headings) rank above the
+    # number by prominence: the number, eighth, is still among the lines read (CANDIDATE_LINES)
+    rows = [rd.draw_line([pick(d)[0] for d in (k % 10, (k + 3) % 10, (k + 6) % 10)],
+                         height=110, gap=0.5, margin=10)[0] for k in range(7)]
+    number = rd.draw_line([pick(d)[0] for d in (0, 6, 4, 7, 0, 3, 5, 8)], height=40)[0]
+    width = max(a.shape[1] for a in rows + [number]) + 40
+    page = np.zeros((sum(a.shape[0] for a in rows + [number]) + 40, width), np.float32)
+    y = 20
+    for a in rows + [number]:
+        page[y:y + a.shape[0], 20:20 + a.shape[1]] = a
+        y += a.shape[0]
+    found = reader._analyse(rd.on_paper(page))[0].lines
+    assert sum(len(ln.members) == 3 for ln in found[:7]) == 7  # the rows rank first
+    r = read_number(rd.on_paper(page))
+    assert r.digits == "06470358"
+    assert r.reason is None
+
+
 # ---- stage 4: segment ----------------------------------------------------------------------
 
 def test_touching_digits_are_split(pick):
