@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from .pipeline import binarize as _bin
-from .pipeline.classify import default_model
+from .pipeline.classify import classify_with_other, default_model
 from .pipeline.lines import Line, find_lines, writing_angle
 from .pipeline.paper import find_paper, on_paper
 from .pipeline.load import ImageError, Loaded, load, percentiles_u8
@@ -111,6 +111,13 @@ UPRIGHT_UNSURE_SHARE = 0.1
 # stop overlapping enough to be linked (lines.py). Second renderer's validation photos: notes
 # at any angle 28.0% -> 34.7% exact, upright notes 33.3% -> 37.0%; docs/reader.md.
 ROTATE_MIN_OFF = 8.0
+# A page whose best line reads whole is not read upside down (nor a page laid level its other
+# way up) when that line's digits read surer as they are than turned half round, by TURN_MARGIN
+# (summed log-probabilities; 6, 9, 0, 1 and 8 read about as well either way and count little).
+# Validation photos: no page read the wrong way up came within it (the first renderer's photos
+# turned upside down: -0.6 at the lowest; the second renderer's upright notes read upside down:
+# 5 of 158 below -1, none below -2), while half the second renderer's upright pages pass it.
+TURN_MARGIN = 2.0
 # A word before the number on its line ("Tel", "Anna", read as "744 06 1234 5678") is left
 # out, with a reason, by the evidence of the classifier and of the space after it. Each digit's
 # evidence of being a letter is a logistic model of the probability the character classes give
@@ -328,11 +335,14 @@ def _too_small(page: _Page, line: Line) -> bool:
     return line.height * page.det_scale < MIN_DIGIT_PX * _enlarged(page.loaded)
 
 
-def _read_line(page: _Page, line: Line, model) -> Reading:
+def _read_line(page: _Page, line: Line, model, patches: list | None = None) -> Reading:
+    """The line's reading; `patches`, when a list, gets its digits' 28x28 patches."""
     if _too_small(page, line):
         return Reading.empty(REASON_TOO_SMALL)
     cut = _line_glyphs(page, line, model)
     reading = _build(cut.glyphs, cut.height, cut.x0, cut.y0, page.loaded.scale)
+    if patches is not None and reading.digits:
+        patches.extend(g.patch for g in cut.glyphs if g.kind == "digit")
     edge = _edge_reason(line, page, cut) if reading.digits else None
     if edge and reading.digits:
         return replace(reading, reason=edge)
@@ -347,7 +357,7 @@ def digit_glyphs(image, *, model=None) -> list[tuple[tuple[int, int, int, int], 
     if page is None or not page.lines:
         return []
     model = model if model is not None else default_model()
-    _, chosen = _best_line(page, model)
+    _, chosen, _ = _best_line(page, model)
     if chosen is None or not chosen.boxes:
         return []
     sc = page.loaded.scale
@@ -543,22 +553,27 @@ def _length_checked(reading: Reading) -> Reading:
 def _upright(page: _Page, model) -> tuple[_Page, Reading]:
     """The page turned the way its best line reads best, and that line's reading."""
     # Any way round. The upright page is read first; unless it reads as a whole, sure phone
-    # number, the page is read upside down too, and sideways both ways when its marks line up
-    # better across (more digit-shaped marks in one line). The classifier decides: the turn
-    # whose best line has the most sure digits net of its unsure ones wins; a tie keeps the
-    # first (upright before upside down).
+    # number, or as a whole one whose digits turned half round read worse (TURN_MARGIN), the
+    # page is read upside down too, and sideways both ways when its marks line up better
+    # across (more digit-shaped marks in one line). The classifier decides: the turn whose best
+    # line has the most sure digits net of its unsure ones wins; a tie keeps the first (upright
+    # before upside down).
     turns = [0, 2]
     st = page.stats.copy()
     st[:, [0, 1, 2, 3]] = page.stats[:, [1, 0, 3, 2]]
     if _digit_shaped(find_lines(st, page.det.shape[::-1]), st) > \
             _digit_shaped(page.lines, page.stats):
         turns = [1, 3, 0, 2]
-    best = None
+    best, upright = None, set()
     for t in turns:
+        if (t + 2) % 4 in upright:
+            continue  # the page read the other way up reads the right way up
         p = page if t == 0 else _analyse(page.loaded, t, page.paper is not None)[0]
-        best, done = _better(best, p, model)
+        best, done, right = _better(best, p, model)
         if done:
             break
+        if right:
+            upright.add(t)
     # A note lying at an angle: also read with its writing laid level, either way up (a tilted
     # line may read whole and sure without its first digit).
     angle = writing_angle(page.stats, page.det.shape)
@@ -568,19 +583,20 @@ def _upright(page: _Page, model) -> tuple[_Page, Reading]:
             p = _analyse(level, t, page.paper is not None)[0]
             if p is not None:
                 p.back = (back, page.loaded.gray.shape)
-            best, done = _better(best, p, model)
-            if done:
+            best, done, right = _better(best, p, model)
+            if done or right:
                 break
     return best[2], best[1]
 
 
-def _better(best, page: _Page | None, model) -> tuple[tuple | None, bool]:
-    """(net, reading, page, whole) of the better of `best` and the page's best line, and
-    whether that reading is a whole, (nearly) sure phone number, after which no other way round
-    is read."""
+def _better(best, page: _Page | None, model) -> tuple[tuple | None, bool, bool]:
+    """(net, reading, page, whole) of the better of `best` and the page's best line; whether
+    that reading is a whole, (nearly) sure phone number, after which no other way round is
+    read; and whether it is whole and reads the right way up (_right_way_up), after which the
+    page upside down is not read."""
     if page is None or not page.lines:
-        return best, False
-    key, r = _best_line(page, model)
+        return best, False, False
+    key, r, patches = _best_line(page, model)
     whole = key is not None and key[1]
     net = len(r.digits) - 2 * len(_unsure(r)) if key is not None else -1
     # another way round replaces the first only with a whole reading (4 to 15 digits, no
@@ -589,8 +605,18 @@ def _better(best, page: _Page | None, model) -> tuple[tuple | None, bool]:
     # sideways, first, as a sure "111"; the note upright as 9 digits, 3 of them unsure)
     if best is None or (whole and (net > best[0] or (net == best[0] and not best[3]))):
         best = (net, r, page, whole)
-    return best, whole and (
-        key[0] or len(_unsure(r)) <= UPRIGHT_UNSURE_SHARE * len(r.digits))
+    done = whole and (key[0] or len(_unsure(r)) <= UPRIGHT_UNSURE_SHARE * len(r.digits))
+    return best, done, whole and not done and _right_way_up(r, patches, model)
+
+
+def _right_way_up(reading: Reading, patches: list, model) -> bool:
+    """Do the reading's digits read surer as they are than turned half round, by at least
+    TURN_MARGIN (summed log-probabilities)? Then the page upside down need not be read."""
+    if len(patches) != len(reading.digits):
+        return False
+    turned, _ = classify_with_other(np.stack([p[::-1, ::-1] for p in patches]), model)
+    evidence = float(np.sum(turned.max(1))) - float(np.sum(np.log(reading.confidences)))
+    return evidence < -TURN_MARGIN
 
 
 def _digit_shaped(lines: list[Line], stats: np.ndarray) -> int:
@@ -629,8 +655,9 @@ def _turned_back(reading: Reading, page: _Page) -> Reading:
     return replace(reading, boxes=boxes)
 
 
-def _best_line(page: _Page, model) -> tuple[tuple | None, Reading]:
-    """The line the classifier reads best, with its sort key (whole and sure first)."""
+def _best_line(page: _Page, model) -> tuple[tuple | None, Reading, list]:
+    """The line the classifier reads best, with its sort key (whole and sure first) and its
+    digits' patches."""
     # The classifier chooses among the most prominent lines: the one with the most evidence of
     # digits (the sum of its digits' probabilities) is the number. The prominence bar is set by
     # the most prominent line clear of the image's border: a striped cloth or wood grain round
@@ -653,18 +680,19 @@ def _best_line(page: _Page, model) -> tuple[tuple | None, Reading]:
     candidates, first = [], None
     for rank in order:
         line = lines[rank]
-        if last[rank] and any(key[1] for key, _ in candidates):
+        if last[rank] and any(c[0][1] for c in candidates):
             break
-        r = _read_line(page, line, model)
+        patches: list = []
+        r = _read_line(page, line, model, patches)
         if r.digits:
             whole = r.reason is None and PLAUSIBLE_MIN_DIGITS <= len(r.digits) <= LONG_LINE
             sure = whole and not _unsure(r) and len(r.digits) >= PHONE_MIN_DIGITS
             key = (sure, whole, float(np.sum(r.confidences)), -rank)
-            if sure:
-                return key, r  # a whole, sure phone number: a less prominent line won't beat it
-            candidates.append((key, r))
+            if sure:  # a whole, sure phone number: a less prominent line won't beat it
+                return key, r, patches
+            candidates.append((key, r, patches))
         elif rank == 0:
             first = r
     if not candidates:
-        return None, first
+        return None, first, []
     return max(candidates, key=lambda c: c[0])

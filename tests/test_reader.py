@@ -251,7 +251,7 @@ def test_a_cloth_making_one_line_of_the_frame_does_not_hide_the_number(pick):
     page, _ = reader._analyse(img)
     h, w = page.det.shape[:2]
     assert page.lines[0].box == (0, 0, w, h) and page.lines[0].score > 100 * page.lines[1].score
-    _, r = reader._best_line(page, reader.default_model())
+    _, r, _ = reader._best_line(page, reader.default_model())
     assert r.digits == "".join(map(str, digits))
 
 
@@ -262,12 +262,12 @@ def test_a_whole_reading_beats_a_surer_one_that_is_not(pick):
     alpha, _ = rd.draw_line([pick(d)[0] for d in (3, 1, 4, 1, 5, 9, 2)], height=40, gap=0.3)
     page, _ = reader._analyse(rd.on_paper(alpha))
     model = reader.default_model()
-    _, r = reader._best_line(page, model)
+    _, r, _ = reader._best_line(page, model)
     net = len(r.digits) - 2 * len(reader._unsure(r))
     assert r.digits == "3141592"
     for prior_net, replaced in ((net, True), (net + 1, False)):
         not_whole = (prior_net, Reading("111", ("111",), (1.0, 1.0, 1.0)), None, False)
-        best, _ = reader._better(not_whole, page, model)
+        best = reader._better(not_whole, page, model)[0]
         assert (best[1].digits == "3141592" and best[3]) == replaced
     whole = (net, Reading("1111111", ("1111111",), (1.0,) * 7), None, True)
     assert reader._better(whole, page, model)[0] is whole
@@ -981,6 +981,28 @@ def test_a_number_any_way_round_is_read_upright(pick, turns):
         assert abs(x - bx) <= 3 and abs(y - by) <= 3 and abs(w - bw) <= 3 and abs(h - bh) <= 3
 
 
+def test_digits_that_read_worse_turned_half_round_keep_the_page_from_being_read_upside_down(
+        pick, model):
+    # a whole reading of 2, 3, 4, 5, 7 (no digit that reads as one upside down) is the right
+    # way up: the page need not be read upside down; the same digits upside down are not;
+    # 0, 1 and 8 read as well either way and prove nothing
+    from edgedigits.pipeline.classify import classify_with_other
+
+    def reading(patches):
+        logp, _ = classify_with_other(np.stack(patches), model)
+        confs = tuple(float(np.exp(v)) for v in logp.max(1))
+        return Reading("".join(str(d) for d in logp.argmax(1)), (), confs, (), {}, (), None)
+    upright = [normalize.normalize(pick(d)[0], (pick(d)[0] > 64).astype(np.uint8))
+               for d in (2, 3, 4, 5, 7, 2, 4)]
+    turned = [p[::-1, ::-1].copy() for p in upright]
+    symmetric = [normalize.normalize(pick(d)[0], (pick(d)[0] > 64).astype(np.uint8))
+                 for d in (0, 1, 8, 0, 1, 8, 0)]
+    assert reader._right_way_up(reading(upright), upright, model)
+    assert not reader._right_way_up(reading(turned), turned, model)
+    assert not reader._right_way_up(reading(symmetric), symmetric, model)
+    assert not reader._right_way_up(reading(upright), upright[:-1], model)  # not its patches
+
+
 @pytest.mark.parametrize("angle", [35, -40, 140, 215])
 def test_a_number_at_an_angle_is_read_laid_level(pick, angle):
     # a note lying at an angle no quarter turn lays level: the page is read rotated along the
@@ -1060,9 +1082,9 @@ def test_a_line_too_tall_for_a_phone_number_is_read_last(pick, monkeypatch):
     heights = []
     read_line = reader._read_line
 
-    def spy(pg, line, model):
+    def spy(pg, line, model, *patches):
         heights.append(line.height)
-        return read_line(pg, line, model)
+        return read_line(pg, line, model, *patches)
     monkeypatch.setattr(reader, "_read_line", spy)
     r = read_number(rd.on_paper(page))
     assert len(r.digits) == 7 and r.reason is None
