@@ -76,9 +76,9 @@ def find_example(photos, model, min_nodes: int):
             if len(s["option"][0]) < min_nodes or len(digits) < 2:
                 continue
             gm, gi, H = s["gm"], s["gi"], s["H"]
-            logp, _ = classify_with_other(normalize(gi, gm)[None], model)
-            whole = (-segment.WIDE_PENALTY * max(0.0, gm.shape[1] / H - segment.WIDE_FREE)
-                     + float(logp[0].max()) + segment._aspect_prior(logp[0], normalize(gi, gm)))
+            patch = normalize(gi, gm)
+            logp, _ = classify_with_other(patch[None], model)
+            whole = segment._whole_score(gm.shape[1], H, logp[0], patch)
             if score > whole and int(logp[0].argmax()) < N_DIGITS:
                 return photo, s, whole, int(logp[0].argmax())
     return None

@@ -546,6 +546,12 @@ def _is_sure(lp: np.ndarray, patch: np.ndarray, width: int, H: float) -> bool:
                 and _aspect_prior(lp, patch) > -1.0)
 
 
+def _whole_score(width: int, H: float, lp: np.ndarray, patch: np.ndarray) -> float:
+    """The score of a digit glyph read whole, against its splits: its log-probability and
+    shape prior, less WIDE_PENALTY per H of width beyond WIDE_FREE."""
+    return -WIDE_PENALTY * max(0.0, width / H - WIDE_FREE) + lp.max() + _aspect_prior(lp, patch)
+
+
 def _piece_score(piece, cost: list, best_lp: np.ndarray, logp: np.ndarray, patches: list,
                  H: float) -> float:
     """The score of one arc of a glyph's split lattice: the piece between cuts i and j, as a
@@ -699,8 +705,9 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
     # Shapes, split hypotheses, and every patch to classify.
     glyphs: list[Glyph] = []
     patches: list[np.ndarray] = []
-    # per digit glyph: [(prior, [(box, patch index or -1 for a separator, kind)])]
-    hyps: list[list[tuple[float, list]]] = []
+    # per glyph: [its pieces read whole: [(box, patch index or -1 for a separator, kind)],
+    # then a wide digit glyph's split option (_split_option)]; none for a separator
+    hyps: list[list] = []
     wide: list = []  # glyphs wide enough to be touching digits: (hyps index, mask, ink, ...)
     masks = [np.isin(labels[gy0:gy1, gx0:gx1], labs).astype(np.uint8)
              for labs, gx0, gy0, gx1, gy1 in groups]
@@ -714,14 +721,14 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
         glyphs.append(Glyph(box, kind))
         if kind in "()":
             # a bracket by shape; the classifier may still insist it is a digit (a thin 3)
-            hyps.append([(0.0, [(box, len(patches), kind)])])
+            hyps.append([[(box, len(patches), kind)]])
             patches.append(normalize(gi, gm))
             continue
         if kind != "digit":
             hyps.append([])
             continue
         gw = gx1 - gx0
-        options = [(-WIDE_PENALTY * max(0.0, gw / H - WIDE_FREE), [(box, len(patches), kind)])]
+        options = [[(box, len(patches), kind)]]
         patches.append(normalize(gi, gm))
         if gw > SPLIT_MIN_W * H:
             wide.append((len(hyps), gm, gi, gx0, gy0, gy1))
@@ -734,7 +741,7 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
     # batch, for the few that need it (most glyphs are one confident digit).
     first = len(patches)
     for k, gm, gi, gx0, gy0, gy1 in wide:
-        (_, j, _), = hyps[k][0][1]
+        (_, j, _), = hyps[k][0]
         box_w = gm.shape[1]
         if not _is_sure(logp[j], patches[j], box_w, H):
             opt = _split_option(gm, gi, gx0, gy0, gy1, H, patches)
@@ -749,12 +756,12 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
     scores: list[float | None] = []  # a digit glyph read whole: its score, else None
     for g, options in zip(glyphs, hyps):
         if g.kind != "digit":
-            chosen.append(options[0][1] if options else [(g.box, -1, g.kind)])
+            chosen.append(options[0] if options else [(g.box, -1, g.kind)])
             scores.append(None)
             continue
-        whole_j = options[0][1][0][1]
-        whole_score = options[0][0] + best_lp[whole_j] + _aspect_prior(logp[whole_j], patches[whole_j])
-        pieces, score = options[0][1], whole_score
+        whole_j = options[0][0][1]
+        whole_score = _whole_score(g.box[2], H, logp[whole_j], patches[whole_j])
+        pieces, score = options[0], whole_score
         if len(options) > 1:  # (only glyphs not sure as a whole have a split option)
             split_score, split = _best_split(options[1], best_lp, logp, patches, H)
             if split_score > whole_score:
