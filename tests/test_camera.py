@@ -297,22 +297,30 @@ def test_live_camera_disconnect_is_retried_then_reported():
 # ---------------------------------------------------------------- end to end, real reader
 
 
-@pytest.fixture(scope="module")
-def synth_video(tmp_path_factory, request):
-    request.getfixturevalue("mnist_test")  # skips with a reason where MNIST is absent
+def _synth_video_module():
     sys.path.insert(0, TOOLS)
     try:
         import synth_video as sv
     finally:
         sys.path.remove(TOOLS)
-    return sv.write_video(str(tmp_path_factory.mktemp("video") / "cam.avi"), seed=0)
+    return sv
+
+
+@pytest.fixture(scope="module")
+def synth_video(tmp_path_factory, request):
+    request.getfixturevalue("mnist_test")  # skips with a reason where MNIST is absent
+    return _synth_video_module().write_video(str(tmp_path_factory.mktemp("video") / "cam.avi"), seed=0)
+
+
+def _camera_events(path):
+    proc = subprocess.run([sys.executable, "-m", "edgedigits.cli", "camera", "--video", path,
+                           "--json"], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    return [json.loads(line) for line in proc.stdout.splitlines()], proc.stderr
 
 
 def test_camera_mode_on_generated_video(synth_video):
-    proc = subprocess.run([sys.executable, "-m", "edgedigits.cli", "camera", "--video", synth_video.path,
-                           "--json"], capture_output=True, text=True, timeout=300, cwd=ROOT)
-    assert proc.returncode == 0, proc.stderr
-    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    events, stderr = _camera_events(synth_video.path)
     numbers = [e for e in events if e["event"] == "number"]
     assert len(numbers) == 1, events
     number = numbers[0]
@@ -326,7 +334,41 @@ def test_camera_mode_on_generated_video(synth_video):
     assert guidance[0]["frame"] < number["frame"]
     said = [g["message"] for g in guidance if g["frame"] < number["frame"]]
     assert "I see no writing." in said and "Hold the phone steady." in said
-    assert "end of video" in proc.stderr
+    assert "end of video" in stderr
+
+
+def test_camera_mode_on_a_video_of_the_second_renderers_note(tmp_path, request):
+    """A video filmed from tools/note_photos.py (a note on a table, written and lit by the
+    independently written renderer, with a number of its own): announced once, right, in the
+    steady part. Its single frames read right (the camera benchmark's --renderer note), so the
+    vote must carry the number through the jitter and noise of the frames."""
+    request.getfixturevalue("mnist_test")
+    sv = _synth_video_module()
+    video = sv.write_video(str(tmp_path / "note.avi"), seed=3, renderer="note")
+    assert video.renderer == "note" and len(video.digits) == 11
+    events, _ = _camera_events(video.path)
+    numbers = [e for e in events if e["event"] == "number"]
+    assert [n["digits"] for n in numbers] == [video.digits], events
+    assert video.first_steady_frame <= numbers[0]["frame"] < video.frames
+
+
+def test_generated_video_films_the_renderer_asked_for(request):
+    """synth_video's renderer: the second renderer's video is of that renderer's photo (its
+    digits, the note's number), in 640x480 frames; an unknown renderer is refused."""
+    request.getfixturevalue("mnist_test")
+    sv = _synth_video_module()
+    sys.path.insert(0, TOOLS)
+    try:
+        import note_photos
+    finally:
+        sys.path.remove(TOOLS)
+    frames, digits, first = sv.make_frames(seed=5, renderer="note", split="valid")
+    assert digits == next(note_photos.make_photos(1, seed=5, split="valid")).digits
+    assert digits != sv.make_frames(seed=5)[1] == "0612345678"
+    assert first == sv.BLANK_FRAMES + sv.APPROACH_FRAMES and len(frames) == first + sv.STEADY_FRAMES
+    assert all(f.shape == (sv.FRAME_H, sv.FRAME_W, 3) and f.dtype == np.uint8 for f in frames)
+    with pytest.raises(ValueError, match="renderer"):
+        sv.make_frames(seed=5, renderer="fonts")
 
 
 def test_camera_cli_errors(tmp_path):
@@ -343,11 +385,7 @@ def test_generated_video_writing_size_follows_line_fill(request):
     """synth_video's line_fill (the camera benchmark's --line-fill): the number held farther
     away fills less of the frame."""
     request.getfixturevalue("mnist_test")
-    sys.path.insert(0, TOOLS)
-    try:
-        import synth_video as sv
-    finally:
-        sys.path.remove(TOOLS)
+    sv = _synth_video_module()
     widths = {}
     for fill in (0.7, 0.35):
         frames, digits, first = sv.make_frames(seed=1, line_fill=fill)

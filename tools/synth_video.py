@@ -1,7 +1,8 @@
 """A generated phone-camera video of a handwritten number, for camera-mode tests and benchmarks.
 
-Built from one photo of tools/synth_photos.py (MNIST TEST digits only), seen through a moving
-640x480 "camera window":
+Built from one photo of tools/synth_photos.py, or of tools/note_photos.py (the second renderer,
+written independently: notes on tables, other pens, papers, shadows), MNIST TEST digits by
+default, seen through a moving 640x480 "camera window":
     1. blank: the same page with the writing removed (inpainted), the phone wandering;
     2. approach: from far (writing small) to reading distance, strongly blurred by motion;
     3. steady: the number in view, with hand jitter (a small random walk in position, angle
@@ -10,6 +11,10 @@ Written with cv2.VideoWriter as Motion-JPEG in an .avi (a codec that opencv-pyth
 always has). Same seed, same video.
 
     python tools/synth_video.py --out /tmp/cam.avi --seed 0 [--text "06 1234 5678"] [--line-fill 0.7]
+                                [--renderer synth|note] [--split test|valid]
+
+(--text applies to the first renderer; the second writes a number of its own, in one of its
+layouts.)
 
 prints the ground truth as JSON (digits, fps, frame count, first steady frame).
 """
@@ -25,7 +30,8 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import synth_photos  # noqa: E402  (a sibling script, not a package)
+import note_photos  # noqa: E402  (sibling scripts, not a package)
+import synth_photos  # noqa: E402
 
 FRAME_W, FRAME_H = 640, 480
 FPS = 15.0
@@ -48,6 +54,7 @@ STEADY_BLUR = (0.3, 0.8)
 NOISE_SIGMA = 2.5
 DEFAULT_TEXT = "06 1234 5678"
 MJPG_QUALITY = 90
+RENDERERS = ("synth", "note")
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,20 @@ class SynthVideo:
     frames: int
     first_steady_frame: int
     seed: int
+    renderer: str = "synth"
+
+
+def _scene(seed: int, text: str, renderer: str, split: str):
+    """(BGR page, digit boxes, digits, rng for the camera) of the video's photo."""
+    rng = np.random.default_rng(seed)
+    if renderer == "synth":
+        photo = synth_photos.make_photo(rng, hard=False, split=split, text=text)
+        return photo.image, photo.boxes, photo.digits, rng
+    if renderer != "note":
+        raise ValueError(f"renderer must be one of {', '.join(RENDERERS)}, got {renderer!r}")
+    photo = next(note_photos.make_photos(1, seed=seed, split=split))
+    image = cv2.imdecode(np.frombuffer(photo.jpeg, np.uint8), cv2.IMREAD_COLOR)
+    return image, [tuple(int(v) for v in b) for b in photo.boxes], photo.digits, rng
 
 
 def _blank_page(image: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> np.ndarray:
@@ -97,15 +118,16 @@ def _finish(frame: np.ndarray, sigma: float, rng: np.random.Generator) -> np.nda
     return np.clip(noisy, 0, 255).astype(np.uint8)
 
 
-def make_frames(seed: int = 0, text: str = DEFAULT_TEXT, line_fill: float = LINE_FILL):
+def make_frames(seed: int = 0, text: str = DEFAULT_TEXT, line_fill: float = LINE_FILL,
+                renderer: str = "synth", split: str = "test"):
     """(frames list of BGR uint8, digits, first steady frame index); deterministic in seed.
     line_fill: the share of the frame's width the written line fills at reading distance (the
-    phone held farther away: smaller)."""
+    phone held farther away: smaller); renderer: "synth" (tools/synth_photos.py, writing
+    `text`) or "note" (tools/note_photos.py); split: the MNIST split of the digits ("test", or
+    "valid" for choices made on videos)."""
     if not 0.05 <= line_fill <= 1.0:
         raise ValueError(f"expected line_fill in [0.05, 1], got {line_fill}")
-    rng = np.random.default_rng(seed)
-    photo = synth_photos.make_photo(rng, hard=False, split="test", text=text)
-    scene, boxes = photo.image, photo.boxes
+    scene, boxes, digits, rng = _scene(seed, text, renderer, split)
     x0 = min(b[0] for b in boxes)
     x1 = max(b[0] + b[2] for b in boxes)
     y0 = min(b[1] for b in boxes)
@@ -141,13 +163,14 @@ def make_frames(seed: int = 0, text: str = DEFAULT_TEXT, line_fill: float = LINE
         width = target_w * (1 + rng.normal(0, JITTER_ZOOM))
         sigma = rng.uniform(*STEADY_BLUR)
         frames.append(_finish(_view(scene, cx, cy, width, rng.normal(0, JITTER_ANGLE_DEG)), sigma, rng))
-    return frames, photo.digits, first_steady
+    return frames, digits, first_steady
 
 
 def write_video(path: str, seed: int = 0, text: str = DEFAULT_TEXT,
-                line_fill: float = LINE_FILL) -> SynthVideo:
+                line_fill: float = LINE_FILL, renderer: str = "synth",
+                split: str = "test") -> SynthVideo:
     """Write the video (Motion-JPEG .avi) and return its ground truth."""
-    frames, digits, first_steady = make_frames(seed, text, line_fill)
+    frames, digits, first_steady = make_frames(seed, text, line_fill, renderer, split)
     writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), FPS, (FRAME_W, FRAME_H))
     if not writer.isOpened():
         raise RuntimeError(f"cannot write {path}: OpenCV has no MJPG encoder here")
@@ -158,7 +181,7 @@ def write_video(path: str, seed: int = 0, text: str = DEFAULT_TEXT,
     finally:
         writer.release()
     return SynthVideo(path=path, digits=digits, text=text, fps=FPS, frames=len(frames),
-                      first_steady_frame=first_steady, seed=seed)
+                      first_steady_frame=first_steady, seed=seed, renderer=renderer)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -168,8 +191,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--text", default=DEFAULT_TEXT, help="the number as written")
     p.add_argument("--line-fill", type=float, default=LINE_FILL,
                    help="share of the frame's width the line fills when steady (smaller: farther)")
+    p.add_argument("--renderer", default="synth", choices=RENDERERS,
+                   help="the photo renderer: synth (tools/synth_photos.py) or note (tools/note_photos.py)")
+    p.add_argument("--split", default="test", choices=("test", "valid"),
+                   help="MNIST split of the digits (default test: for measuring)")
     args = p.parse_args(argv)
-    print(json.dumps(asdict(write_video(args.out, args.seed, args.text, args.line_fill))))
+    print(json.dumps(asdict(write_video(args.out, args.seed, args.text, args.line_fill,
+                                        args.renderer, args.split))))
     return 0
 
 
