@@ -77,8 +77,9 @@ def find_example(photos, model, min_nodes: int):
                 continue
             gm, gi, H = s["gm"], s["gi"], s["H"]
             patch = normalize(gi, gm)
-            logp, _ = classify_with_other(patch[None], model)
-            whole = segment._whole_score(gm.shape[1], H, logp[0], patch)
+            logp, other = classify_with_other(patch[None], model)
+            arc_lp = logp[0].max() + segment._character_log_p(other, model)[0]
+            whole = segment._whole_score(gm.shape[1], H, logp[0], patch, arc_lp)
             if score > whole and int(logp[0].argmax()) < N_DIGITS:
                 return photo, s, whole, int(logp[0].argmax())
     return None

@@ -34,6 +34,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ..classes import has_character_classes
+from ..ensemble import Ensemble
 from .classify import classify_with_other
 from .normalize import normalize, stroke_width
 
@@ -540,16 +542,29 @@ def _cut_cost(ink: float, sw: float) -> float:
     return min(CUT_INK_MAX, CUT_INK_PENALTY * max(0.0, ink / sw - 1.0))
 
 
+def _character_log_p(other: np.ndarray, model) -> np.ndarray:
+    """log P(each patch is one character), as the ensemble would say it: the mean over its
+    members of log P(a character), where a member with the separator and not-a-character
+    classes says log(1 - its non-digit mass) and a digits-only member cannot tell (0). From the
+    members' mean non-digit mass `other` (classify_with_other): that share of the members times
+    log(1 - other). A glyph cut as one but read as two digits or a letter by the members that
+    know those classes scores lower as one digit, and its pieces can win the lattice."""
+    members = model.members if isinstance(model, Ensemble) else (model,)
+    share = sum(has_character_classes(m.n_classes) for m in members) / len(members)
+    return share * np.log(np.clip(1.0 - np.asarray(other, np.float64), 1e-6, 1.0))
+
+
 def _is_sure(lp: np.ndarray, patch: np.ndarray, width: int, H: float) -> bool:
     """A confident digit of usual shape and width: kept whole, no split considered."""
     return bool(lp.max() >= np.log(WHOLE_SURE_P) and width <= WHOLE_SURE_W * H
                 and _aspect_prior(lp, patch) > -1.0)
 
 
-def _whole_score(width: int, H: float, lp: np.ndarray, patch: np.ndarray) -> float:
-    """The score of a digit glyph read whole, against its splits: its log-probability and
-    shape prior, less WIDE_PENALTY per H of width beyond WIDE_FREE."""
-    return -WIDE_PENALTY * max(0.0, width / H - WIDE_FREE) + lp.max() + _aspect_prior(lp, patch)
+def _whole_score(width: int, H: float, lp: np.ndarray, patch: np.ndarray, arc_lp: float) -> float:
+    """The score of a digit glyph read whole, against its splits: its arc's log-probability
+    (`arc_lp`: its best digit's, plus _character_log_p) and shape prior (from its digit
+    log-probabilities `lp`), less WIDE_PENALTY per H of width beyond WIDE_FREE."""
+    return -WIDE_PENALTY * max(0.0, width / H - WIDE_FREE) + arc_lp + _aspect_prior(lp, patch)
 
 
 def _piece_score(piece, cost: list, best_lp: np.ndarray, logp: np.ndarray, patches: list,
@@ -737,20 +752,24 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
     if not patches:
         return [g for g in glyphs]
     logp, other = classify_with_other(np.stack(patches), model)
-    # Split hypotheses only for wide glyphs that are not already sure as a whole: a second
-    # batch, for the few that need it (most glyphs are one confident digit).
+    # Split hypotheses only for wide glyphs that are not already sure as a whole (a digit and a
+    # character): a second batch, for the few that need it (most glyphs are one confident digit).
     first = len(patches)
+    char_lp = _character_log_p(other, model)
     for k, gm, gi, gx0, gy0, gy1 in wide:
         (_, j, _), = hyps[k][0]
         box_w = gm.shape[1]
-        if not _is_sure(logp[j], patches[j], box_w, H):
+        if not _is_sure(logp[j] + char_lp[j], patches[j], box_w, H):
             opt = _split_option(gm, gi, gx0, gy0, gy1, H, patches)
             if opt is not None:
                 hyps[k].append(opt)
     if len(patches) > first:
         more, more_other = classify_with_other(np.stack(patches[first:]), model)
         logp, other = np.concatenate([logp, more]), np.concatenate([other, more_other])
-    best_lp = logp.max(1)
+    # An arc of the lattice (a glyph whole, a piece, a join) scores its best digit and its
+    # being one character.
+    digit_lp = logp.max(1)
+    best_lp = digit_lp + _character_log_p(other, model)
     # Each glyph's pieces: a digit glyph whole or split, a bracket or separator as it is.
     chosen: list[list] = []
     scores: list[float | None] = []  # a digit glyph read whole: its score, else None
@@ -760,7 +779,7 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
             scores.append(None)
             continue
         whole_j = options[0][0][1]
-        whole_score = _whole_score(g.box[2], H, logp[whole_j], patches[whole_j])
+        whole_score = _whole_score(g.box[2], H, logp[whole_j], patches[whole_j], best_lp[whole_j])
         pieces, score = options[0], whole_score
         if len(options) > 1:  # (only glyphs not sure as a whole have a split option)
             split_score, split = _best_split(options[1], best_lp, logp, patches, H)
@@ -783,7 +802,7 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
             if kind in "()":
                 k = int(logp[j].argmax())
                 if n_piece not in paired or (k not in BRACKET_LOOKALIKES
-                                             and best_lp[j] >= np.log(BRACKET_VETO_P)):
+                                             and digit_lp[j] >= np.log(BRACKET_VETO_P)):
                     out.append(Glyph(pb, "digit", logp[j], patches[j], float(other[j])))
                 else:
                     out.append(Glyph(pb, kind))
