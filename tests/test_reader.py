@@ -707,6 +707,35 @@ def test_split_path_is_the_best_of_all_paths_through_the_lattice(pick, monkeypat
         assert [pb for pb, _, _ in path] == [p[2] for p in top_path]
 
 
+def test_character_log_p_is_the_members_mean_of_log_p_character():
+    """_character_log_p: the share of the members that have the not-a-character classes
+    times log(1 - their mean non-digit mass); digits-only members cannot tell (0)."""
+    from edgedigits.ensemble import load_ensemble
+    from edgedigits.model import load_model
+    from edgedigits.pipeline import segment
+    other = np.array([0.0, 0.5, 0.99])
+    assert np.allclose(segment._character_log_p(other, load_model("default")), np.log(1 - other))
+    assert np.allclose(segment._character_log_p(other, load_model("default-2")), 0.0)
+    ensemble = load_ensemble()
+    share = sum(m.n_classes == 19 for m in ensemble.members) / len(ensemble.members)
+    assert share == 0.5
+    assert np.allclose(segment._character_log_p(other, ensemble), share * np.log(1 - other))
+    assert np.isfinite(segment._character_log_p(np.array([1.0]), ensemble)).all()
+
+
+def test_a_touching_pair_that_is_no_character_loses_to_its_split(mnist_dir, monkeypatch):
+    """A "01" written touching (a second-renderer test photo) reads as one 2 by the digits'
+    probabilities; the members with the not-a-character classes say it is no single
+    character, and with that in the lattice's arc scores its split into 0 and 1 wins."""
+    import note_photos
+    from edgedigits.pipeline import segment
+    photo = next(note_photos.make_photos(1, seed=72, split="test"))
+    assert photo.digits == "0632014763"
+    assert read_number(photo.jpeg).digits == photo.digits
+    monkeypatch.setattr(segment, "_character_log_p", lambda other, model: np.zeros(len(other)))
+    assert read_number(photo.jpeg).digits == "063224763"
+
+
 def test_short_piece_read_as_one_costs_in_a_split():
     from edgedigits.pipeline import segment
     H = 100.0
