@@ -707,20 +707,20 @@ def test_split_path_is_the_best_of_all_paths_through_the_lattice(pick, monkeypat
         assert [pb for pb, _, _ in path] == [p[2] for p in top_path]
 
 
-def test_character_log_p_is_the_members_mean_of_log_p_character():
-    """_character_log_p: the share of the members that have the not-a-character classes
+def testcharacter_log_p_is_the_members_mean_of_log_p_character():
+    """character_log_p: the share of the members that have the not-a-character classes
     times log(1 - their mean non-digit mass); digits-only members cannot tell (0)."""
     from edgedigits.ensemble import load_ensemble
     from edgedigits.model import load_model
     from edgedigits.pipeline import segment
     other = np.array([0.0, 0.5, 0.99])
-    assert np.allclose(segment._character_log_p(other, load_model("default")), np.log(1 - other))
-    assert np.allclose(segment._character_log_p(other, load_model("default-2")), 0.0)
+    assert np.allclose(segment.character_log_p(other, load_model("default")), np.log(1 - other))
+    assert np.allclose(segment.character_log_p(other, load_model("default-2")), 0.0)
     ensemble = load_ensemble()
     share = sum(m.n_classes == 19 for m in ensemble.members) / len(ensemble.members)
     assert share == 0.5
-    assert np.allclose(segment._character_log_p(other, ensemble), share * np.log(1 - other))
-    assert np.isfinite(segment._character_log_p(np.array([1.0]), ensemble)).all()
+    assert np.allclose(segment.character_log_p(other, ensemble), share * np.log(1 - other))
+    assert np.isfinite(segment.character_log_p(np.array([1.0]), ensemble)).all()
 
 
 def test_a_touching_pair_that_is_no_character_loses_to_its_split(mnist_dir, monkeypatch):
@@ -732,7 +732,7 @@ def test_a_touching_pair_that_is_no_character_loses_to_its_split(mnist_dir, monk
     photo = next(note_photos.make_photos(1, seed=72, split="test"))
     assert photo.digits == "0632014763"
     assert read_number(photo.jpeg).digits == photo.digits
-    monkeypatch.setattr(segment, "_character_log_p", lambda other, model: np.zeros(len(other)))
+    monkeypatch.setattr(segment, "character_log_p", lambda other, model: np.zeros(len(other)))
     assert read_number(photo.jpeg).digits == "063224763"
 
 
@@ -1018,9 +1018,10 @@ def test_digits_that_read_worse_turned_half_round_keep_the_page_from_being_read_
     from edgedigits.pipeline.classify import classify_with_other
 
     def reading(patches):
-        logp, _ = classify_with_other(np.stack(patches), model)
+        logp, other = classify_with_other(np.stack(patches), model)
         confs = tuple(float(np.exp(v)) for v in logp.max(1))
-        return Reading("".join(str(d) for d in logp.argmax(1)), (), confs, (), {}, (), None)
+        return Reading("".join(str(d) for d in logp.argmax(1)), (), confs, (), {}, (), None,
+                       tuple(float(v) for v in other))
     upright = [normalize.normalize(pick(d)[0], (pick(d)[0] > 64).astype(np.uint8))
                for d in (2, 3, 4, 5, 7, 2, 4)]
     turned = [p[::-1, ::-1].copy() for p in upright]
@@ -1030,6 +1031,22 @@ def test_digits_that_read_worse_turned_half_round_keep_the_page_from_being_read_
     assert not reader._right_way_up(reading(turned), turned, model)
     assert not reader._right_way_up(reading(symmetric), symmetric, model)
     assert not reader._right_way_up(reading(upright), upright[:-1], model)  # not its patches
+
+
+def test_the_turn_check_counts_an_upside_down_4_as_no_character(pick, model, monkeypatch):
+    # a 4 turned half round reads as a poor digit (summed log-probability about -1.7 worse,
+    # within TURN_MARGIN) and, to the members with the not-a-character class, as no character:
+    # with that term its reading is the right way up, without it the page would be read
+    # upside down as well
+    from edgedigits.pipeline.classify import classify_with_other, default_model
+    ensemble = default_model()  # the reader's: half its members have the class
+    four = [normalize.normalize(pick(4)[0], (pick(4)[0] > 64).astype(np.uint8))]
+    logp, other = classify_with_other(np.stack(four), ensemble)
+    read = Reading("4", (), (float(np.exp(logp.max())),), (), {}, (), None, (float(other[0]),))
+    assert int(logp.argmax()) == 4
+    assert reader._right_way_up(read, four, ensemble)
+    monkeypatch.setattr(reader, "character_log_p", lambda o, m: np.zeros(len(o)))
+    assert not reader._right_way_up(read, four, ensemble)
 
 
 @pytest.mark.parametrize("angle", [35, -40, 140, 215])

@@ -78,7 +78,7 @@ def find_example(photos, model, min_nodes: int):
             gm, gi, H = s["gm"], s["gi"], s["H"]
             patch = normalize(gi, gm)
             logp, other = classify_with_other(patch[None], model)
-            arc_lp = logp[0].max() + segment._character_log_p(other, model)[0]
+            arc_lp = logp[0].max() + segment.character_log_p(other, model)[0]
             whole = segment._whole_score(gm.shape[1], H, logp[0], patch, arc_lp)
             if score > whole and int(logp[0].argmax()) < N_DIGITS:
                 return photo, s, whole, int(logp[0].argmax())

@@ -542,7 +542,7 @@ def _cut_cost(ink: float, sw: float) -> float:
     return min(CUT_INK_MAX, CUT_INK_PENALTY * max(0.0, ink / sw - 1.0))
 
 
-def _character_log_p(other: np.ndarray, model) -> np.ndarray:
+def character_log_p(other: np.ndarray, model) -> np.ndarray:
     """log P(each patch is one character), as the ensemble would say it: the mean over its
     members of log P(a character), where a member with the separator and not-a-character
     classes says log(1 - its non-digit mass) and a digits-only member cannot tell (0). From the
@@ -562,7 +562,7 @@ def _is_sure(lp: np.ndarray, patch: np.ndarray, width: int, H: float) -> bool:
 
 def _whole_score(width: int, H: float, lp: np.ndarray, patch: np.ndarray, arc_lp: float) -> float:
     """The score of a digit glyph read whole, against its splits: its arc's log-probability
-    (`arc_lp`: its best digit's, plus _character_log_p) and shape prior (from its digit
+    (`arc_lp`: its best digit's, plus character_log_p) and shape prior (from its digit
     log-probabilities `lp`), less WIDE_PENALTY per H of width beyond WIDE_FREE."""
     return -WIDE_PENALTY * max(0.0, width / H - WIDE_FREE) + arc_lp + _aspect_prior(lp, patch)
 
@@ -755,7 +755,7 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
     # Split hypotheses only for wide glyphs that are not already sure as a whole (a digit and a
     # character): a second batch, for the few that need it (most glyphs are one confident digit).
     first = len(patches)
-    char_lp = _character_log_p(other, model)
+    char_lp = character_log_p(other, model)
     for k, gm, gi, gx0, gy0, gy1 in wide:
         (_, j, _), = hyps[k][0]
         box_w = gm.shape[1]
@@ -769,7 +769,7 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
     # An arc of the lattice (a glyph whole, a piece, a join) scores its best digit and its
     # being one character.
     digit_lp = logp.max(1)
-    best_lp = digit_lp + _character_log_p(other, model)
+    best_lp = digit_lp + character_log_p(other, model)
     # Each glyph's pieces: a digit glyph whole or split, a bracket or separator as it is.
     chosen: list[list] = []
     scores: list[float | None] = []  # a digit glyph read whole: its score, else None
