@@ -707,7 +707,7 @@ def test_split_path_is_the_best_of_all_paths_through_the_lattice(pick, monkeypat
         assert [pb for pb, _, _ in path] == [p[2] for p in top_path]
 
 
-def testcharacter_log_p_is_the_members_mean_of_log_p_character():
+def test_character_log_p_is_the_members_mean_of_log_p_character():
     """character_log_p: the share of the members that have the not-a-character classes
     times log(1 - their mean non-digit mass); digits-only members cannot tell (0)."""
     from edgedigits.ensemble import load_ensemble
