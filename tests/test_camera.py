@@ -337,19 +337,45 @@ def test_camera_mode_on_generated_video(synth_video):
     assert "end of video" in stderr
 
 
-def test_camera_mode_on_a_video_of_the_second_renderers_note(tmp_path, request):
+@pytest.fixture(scope="module")
+def note_video(tmp_path_factory, request):
+    request.getfixturevalue("mnist_test")
+    return _synth_video_module().write_video(str(tmp_path_factory.mktemp("video") / "note.avi"),
+                                             seed=3, renderer="note")
+
+
+@pytest.fixture(scope="module")
+def note_video_events(note_video):
+    return _camera_events(note_video.path)[0]
+
+
+def test_camera_mode_on_a_video_of_the_second_renderers_note(note_video, note_video_events):
     """A video filmed from tools/note_photos.py (a note on a table, written and lit by the
     independently written renderer, with a number of its own): announced once, right, in the
     steady part. Its single frames read right (the camera benchmark's --renderer note), so the
     vote must carry the number through the jitter and noise of the frames."""
-    request.getfixturevalue("mnist_test")
-    sv = _synth_video_module()
-    video = sv.write_video(str(tmp_path / "note.avi"), seed=3, renderer="note")
-    assert video.renderer == "note" and len(video.digits) == 11
-    events, _ = _camera_events(video.path)
-    numbers = [e for e in events if e["event"] == "number"]
-    assert [n["digits"] for n in numbers] == [video.digits], events
-    assert video.first_steady_frame <= numbers[0]["frame"] < video.frames
+    assert note_video.renderer == "note" and len(note_video.digits) == 11
+    numbers = [e for e in note_video_events if e["event"] == "number"]
+    assert [n["digits"] for n in numbers] == [note_video.digits], note_video_events
+    assert note_video.first_steady_frame <= numbers[0]["frame"] < note_video.frames
+
+
+def test_camera_benchmark_counts_what_camera_mode_says(note_video, note_video_events):
+    """tools/bench_camera.py's row for a video is what `edgedigits camera` said on it: the
+    number, in the same frame, and "a digit to check" exactly when the spoken text names one
+    ("the sixth digit may be ...", "... is unclear, maybe ...")."""
+    sys.path.insert(0, TOOLS)
+    try:
+        import bench_camera
+    finally:
+        sys.path.remove(TOOLS)
+    import edgedigits
+    row = bench_camera.run_one(note_video.path, note_video, edgedigits.read_number)
+    number = next(e for e in note_video_events if e["event"] == "number")
+    assert row["digits"] == number["digits"] and row["right"] and row["numbers"] == 1
+    assert row["frames"] == number["frame"] - note_video.first_steady_frame
+    names_a_digit = " digit may be " in number["text"] or " digit is unclear" in number["text"]
+    assert row["doubted"] == names_a_digit
 
 
 def test_generated_video_films_the_renderer_asked_for(request):
