@@ -766,10 +766,11 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
     if len(patches) > first:
         more, more_other = classify_with_other(np.stack(patches[first:]), model)
         logp, other = np.concatenate([logp, more]), np.concatenate([other, more_other])
+        char_lp = np.concatenate([char_lp, character_log_p(more_other, model)])
     # An arc of the lattice (a glyph whole, a piece, a join) scores its best digit and its
     # being one character.
     digit_lp = logp.max(1)
-    best_lp = digit_lp + character_log_p(other, model)
+    best_lp = digit_lp + char_lp
     # Each glyph's pieces: a digit glyph whole or split, a bracket or separator as it is.
     chosen: list[list] = []
     scores: list[float | None] = []  # a digit glyph read whole: its score, else None
