@@ -160,6 +160,8 @@ ed_matvec_fn ed_kernel_fn(uint32_t kernel);
 typedef void (*ed_matmat_fn)(const int8_t *w, const uint8_t *x, size_t x_stride, uint32_t n_in,
                              uint32_t n_rows, int32_t *out);
 #ifdef ED_HAVE_X86
+void ed_matmat_s8_avx2(const int8_t *w, const uint8_t *x, size_t x_stride, uint32_t n_in,
+                       uint32_t n_rows, int32_t *out);
 void ed_matmat_s8_vnni(const int8_t *w, const uint8_t *x, size_t x_stride, uint32_t n_in,
                        uint32_t n_rows, int32_t *out);
 #endif

@@ -47,6 +47,9 @@ ed_matvec_fn ed_kernel_fn(uint32_t kernel)
 ed_matmat_fn ed_kernel_batch_fn(uint32_t kernel)
 {
 #ifdef ED_HAVE_X86
+    if (kernel == ED_KERNEL_AVX2) {
+        return ed_matmat_s8_avx2;
+    }
     if (kernel == ED_KERNEL_VNNI) {
         return ed_matmat_s8_vnni;
     }

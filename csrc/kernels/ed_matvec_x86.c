@@ -124,6 +124,73 @@ ED_TARGET_AVX2 void ed_matvec_s8_avx2(const int8_t *w, const uint8_t *x, uint32_
     }
 }
 
+/* Batched AVX2: two rows x ED_BATCH_LANES (4) images, eight int32 accumulators. Inputs and
+ * weights are widened to int16 (vpmovzxbw, vpmovsxbw) and multiplied by vpmaddwd: a pair
+ * |255 * 128 * 2| = 65280 fits its int32 lane, so no split of x is needed and each weight
+ * load feeds four images. Per 16 weights: 2 weight and 4 input widenings for 8 vpmaddwd.
+ * out[j * n_out + r], n_out the caller's row count. */
+typedef char ed_assert_four_lanes[ED_BATCH_LANES == 4u ? 1 : -1];
+
+static inline __attribute__((always_inline)) ED_TARGET_AVX2 __m256i ed_avx2_u8x16(const uint8_t *p)
+{
+    return _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)p));
+}
+
+static inline __attribute__((always_inline)) ED_TARGET_AVX2 __m256i ed_avx2_s8x16(const int8_t *p)
+{
+    return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)p));
+}
+
+static ED_TARGET_AVX2 void ed_avx2_rows2_lanes4(const int8_t *w, const uint8_t *x, size_t xs,
+                                                uint32_t n_in, int32_t *out, uint32_t n_out)
+{
+    const int8_t *w0 = w, *w1 = w + n_in;
+    const uint8_t *x0 = x, *x1 = x0 + xs, *x2 = x1 + xs, *x3 = x2 + xs;
+    const __m256i z = _mm256_setzero_si256();
+    __m256i a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
+    __m128i s0, s1;
+    uint32_t i;
+    for (i = 0; i + 16u <= n_in; i += 16u) {
+        const __m256i v0 = ed_avx2_u8x16(x0 + i), v1 = ed_avx2_u8x16(x1 + i);
+        const __m256i v2 = ed_avx2_u8x16(x2 + i), v3 = ed_avx2_u8x16(x3 + i);
+        __m256i wv = ed_avx2_s8x16(w0 + i);
+        a00 = _mm256_add_epi32(a00, _mm256_madd_epi16(v0, wv));
+        a01 = _mm256_add_epi32(a01, _mm256_madd_epi16(v1, wv));
+        a02 = _mm256_add_epi32(a02, _mm256_madd_epi16(v2, wv));
+        a03 = _mm256_add_epi32(a03, _mm256_madd_epi16(v3, wv));
+        wv = ed_avx2_s8x16(w1 + i);
+        a10 = _mm256_add_epi32(a10, _mm256_madd_epi16(v0, wv));
+        a11 = _mm256_add_epi32(a11, _mm256_madd_epi16(v1, wv));
+        a12 = _mm256_add_epi32(a12, _mm256_madd_epi16(v2, wv));
+        a13 = _mm256_add_epi32(a13, _mm256_madd_epi16(v3, wv));
+    }
+    /* lanes: image 0..3 of row 0, then of row 1 */
+    s0 = ed_hsum4_avx2(a00, a01, a02, a03);
+    s1 = ed_hsum4_avx2(a10, a11, a12, a13);
+    out[0] = _mm_extract_epi32(s0, 0) + ed_dot_tail(w0, x0, i, n_in);
+    out[n_out] = _mm_extract_epi32(s0, 1) + ed_dot_tail(w0, x1, i, n_in);
+    out[2u * (size_t)n_out] = _mm_extract_epi32(s0, 2) + ed_dot_tail(w0, x2, i, n_in);
+    out[3u * (size_t)n_out] = _mm_extract_epi32(s0, 3) + ed_dot_tail(w0, x3, i, n_in);
+    out[1] = _mm_extract_epi32(s1, 0) + ed_dot_tail(w1, x0, i, n_in);
+    out[n_out + 1u] = _mm_extract_epi32(s1, 1) + ed_dot_tail(w1, x1, i, n_in);
+    out[2u * (size_t)n_out + 1u] = _mm_extract_epi32(s1, 2) + ed_dot_tail(w1, x2, i, n_in);
+    out[3u * (size_t)n_out + 1u] = _mm_extract_epi32(s1, 3) + ed_dot_tail(w1, x3, i, n_in);
+}
+
+ED_TARGET_AVX2 void ed_matmat_s8_avx2(const int8_t *w, const uint8_t *x, size_t x_stride,
+                                      uint32_t n_in, uint32_t n_rows, int32_t *out)
+{
+    uint32_t r = 0, j;
+    for (; r + 2u <= n_rows; r += 2u) {
+        ed_avx2_rows2_lanes4(w + (size_t)r * n_in, x, x_stride, n_in, out + r, n_rows);
+    }
+    if (r < n_rows) { /* an odd last row: each image through the one-row kernel */
+        for (j = 0; j < ED_BATCH_LANES; j++) {
+            out[j * (size_t)n_rows + r] = ed_avx2_row(w + (size_t)r * n_in, x + j * x_stride, n_in);
+        }
+    }
+}
+
 /* --- AVX-512 VNNI ---
  * vpdpbusd adds four u8 x s8 products into each int32 lane, without saturation (that is
  * vpdpbusds), so it is exact. The last partial vector uses masked loads (zeros past n_in,
@@ -211,7 +278,6 @@ ED_TARGET_VNNI void ed_matvec_s8_vnni(const int8_t *w, const uint8_t *x, uint32_
  * feeds four vpdpbusd (one per image), so a pass over the weights serves four digits: per 64
  * weights, 4 weight loads + 4 input loads for 16 vpdpbusd. out[j * n_out + r], n_out the
  * caller's row count. */
-typedef char ed_assert_four_lanes[ED_BATCH_LANES == 4u ? 1 : -1];
 
 #define ED_LANES4(F, k) F(k, 0) F(k, 1) F(k, 2) F(k, 3)
 static ED_TARGET_VNNI void ed_vnni_rows4_lanes4(const int8_t *w, const uint8_t *x, size_t xs,

@@ -67,6 +67,65 @@ static void check_names(void)
           ed_kernel_name(ed_kernel_best()));
 }
 
+/* Every batched kernel (ED_BATCH_LANES images per pass over the weights) against an int64
+ * loop: random weights and inputs, each image at its own stride-apart place, and the extremes
+ * (every weight -128 or 127 with every input 255). w: 65 x 4096 bytes. */
+static void check_batch_kernels(int8_t *w, uint64_t *seed)
+{
+    static const uint32_t widths[] = {1, 15, 16, 17, 33, 200, 784, 800, 3456, 4096};
+    static const uint32_t rows[] = {1, 2, 3, 4, 5, 10, 19, 65};
+    static const int extremes[][2] = {{0, 0}, {-128, 255}, {127, 255}};
+    const size_t stride = 4096u + 7u;
+    uint8_t *xb = malloc(ED_BATCH_LANES * stride);
+    int32_t *out = malloc(ED_BATCH_LANES * 65u * sizeof(int32_t));
+    size_t a, b, e, i, j;
+    unsigned k;
+    if (xb == NULL || out == NULL) {
+        CHECK(0, "out of memory");
+        free(xb);
+        free(out);
+        return;
+    }
+    for (a = 0; a < sizeof widths / sizeof widths[0]; a++) {
+        for (b = 0; b < sizeof rows / sizeof rows[0]; b++) {
+            for (e = 0; e < sizeof extremes / sizeof extremes[0]; e++) {
+                const uint32_t n_in = widths[a], n_rows = rows[b];
+                uint32_t r;
+                if ((size_t)n_in * n_rows > 65u * 4096u) {
+                    continue;
+                }
+                for (i = 0; i < (size_t)n_in * n_rows; i++) {
+                    w[i] = e == 0 ? (int8_t)((int)(rnd(seed) % 256u) - 128) : (int8_t)extremes[e][0];
+                }
+                for (i = 0; i < ED_BATCH_LANES * stride; i++) {
+                    xb[i] = e == 0 ? (uint8_t)rnd(seed) : (uint8_t)extremes[e][1];
+                }
+                for (k = 0; k < (unsigned)ED_KERNEL_COUNT; k++) {
+                    const ed_matmat_fn matmat = ed_kernel_supported((ed_kernel)k) ? ed_kernel_batch_fn(k) : NULL;
+                    if (matmat == NULL) {
+                        continue;
+                    }
+                    matmat(w, xb, stride, n_in, n_rows, out);
+                    for (j = 0; j < ED_BATCH_LANES; j++) {
+                        for (r = 0; r < n_rows; r++) {
+                            int64_t ref = 0;
+                            for (i = 0; i < n_in; i++) {
+                                ref += (int64_t)w[(size_t)r * n_in + i] * (int64_t)xb[j * stride + i];
+                            }
+                            CHECK(out[j * n_rows + r] == ref,
+                                  "batched kernel %s n_in=%u n_rows=%u case %u image %u row %u: %ld != %ld",
+                                  ed_kernel_name((ed_kernel)k), (unsigned)n_in, (unsigned)n_rows,
+                                  (unsigned)e, (unsigned)j, (unsigned)r, (long)out[j * n_rows + r], (long)ref);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    free(xb);
+    free(out);
+}
+
 /* Every supported kernel against an int64 loop, on random and on extreme values. */
 static void check_kernels(void)
 {
@@ -124,6 +183,7 @@ static void check_kernels(void)
             }
         }
     }
+    check_batch_kernels(w, &seed);
     CHECK(ed_matvec_s8_kernel(ED_KERNEL_PORTABLE, w, x, ED_MAX_WIDTH + 1u, 1, out) == ED_ERR_DIMS,
           "n_in > ED_MAX_WIDTH must be refused");
     CHECK(ed_matvec_s8_kernel(ED_KERNEL_PORTABLE, NULL, x, 4, 1, out) == ED_ERR_NULL, "NULL w");
