@@ -2,6 +2,7 @@
 # Instructions per digit of the C forward pass (ed_forward_u8), for every kernel, natively and
 # for aarch64 and armv7 under qemu-user. Repeatable counts, not times:
 #   x86 portable, avx2: valgrind --tool=callgrind --toggle-collect=ed_forward_u8
+#                       (ed_forward_batch_u8 for the avx2 batch of 4)
 #   x86 vnni:           valgrind has no AVX-512, so gdb single-steps one forward pass (the same
 #                       gdb count equals callgrind's on the avx2 path; checked below)
 #   aarch64, armv7:     qemu -singlestep -d exec,nochain with -dfilter on the core's forward-pass
@@ -89,6 +90,12 @@ for m in "${MODELS[@]}"; do
         fi
     done
     # the batch path (4 digits per pass over the weights): one call on 4 digits, per digit
+    if EDGEDIGITS_KERNEL=avx2 ./$B/native/ed_bench "$m" --count 1 >/dev/null 2>&1 && command -v valgrind >/dev/null; then
+        EDGEDIGITS_KERNEL=avx2 valgrind --tool=callgrind --toggle-collect=ed_forward_batch_u8 \
+            --callgrind-out-file=$B/cg.out ./$B/native/ed_bench "$m" --count-batch 4 >/dev/null 2>$B/cg.log
+        ir=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' $B/cg.log)
+        printf '%-22s %-8s %-9s %14d  %s\n' "$name" x86_64 "avx2 x4" $((ir / 4)) "callgrind, batch of 4"
+    fi
     if EDGEDIGITS_KERNEL=vnni ./$B/native/ed_bench "$m" --count 1 >/dev/null 2>&1 && command -v gdb >/dev/null; then
         n=$(COUNT_FUNCTION=ed_forward_batch_u8 EDGEDIGITS_KERNEL=vnni gdb -q -batch -x $B/gdbcount.py \
             --args ./$B/native/ed_bench "$m" --count-batch 4 2>&1 | sed -n 's/^GDB_INSTRUCTIONS //p')

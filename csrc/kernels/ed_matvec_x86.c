@@ -10,7 +10,7 @@
  *   x:   uint8 [n_in]
  *   out: int32 [n_rows]; n_in <= ED_MAX_WIDTH = 4096, so |sum| <= 4096 * 128 * 255 < 2^31.
  * Integer sums are exact in any order, so each kernel is bit-exact with the portable loop.
- * Rows go in groups (four for AVX2, eight for VNNI) that share every load of x; the sums of a
+ * Rows go in groups (eight for AVX2 and VNNI) that share every load of x; the sums of a
  * group are reduced together.
  */
 #include "../ed_internal.h"
@@ -21,9 +21,6 @@
 
 #define ED_TARGET_AVX2 __attribute__((target("avx2")))
 #define ED_TARGET_VNNI __attribute__((target("avx2,avx512f,avx512bw,avx512vnni")))
-
-/* The AVX2 kernel accumulates the low input bits in int16 lanes; see ed_avx2_rows4. */
-typedef char ed_assert_width_fits_int16_lanes[ED_MAX_WIDTH <= 4096u ? 1 : -1];
 
 int ed_cpu_has_avx2(void)
 {
@@ -48,89 +45,11 @@ static inline ED_TARGET_AVX2 __m128i ed_hsum4_avx2(__m256i a, __m256i b, __m256i
 }
 
 /* --- AVX2 ---
- * vpmaddubsw multiplies u8 x s8 and adds pairs into int16 with saturation: 255 * 127 * 2 =
- * 64770 would saturate. So x is split as x = 2 * (x >> 1) + (x & 1):
- *   hi = maddubs(x >> 1, w): |pair| <= 2 * 127 * 128 = 32512, no saturation; widened at once
- *        to int32 by vpmaddwd with 2 (which also applies the factor 2);
- *   lo = maddubs(x & 1, w):  |pair| <= 2 * 128 = 256, kept in int16 lanes for the whole row:
- *        at most 4096 / 32 = 128 steps, |lo| <= 128 * 256 = 32768, and only negative sums can
- *        reach that bound (-32768 fits); widened once at the end by vpmaddwd with 1.
- * Per 32 weights and row: 2 vpmaddubsw, 1 vpmaddwd, 2 adds. */
-#define ED_AVX2_STEP(hi, lo, wp)                                                                   \
-    do {                                                                                           \
-        const __m256i wv_ = _mm256_loadu_si256((const __m256i *)(const void *)(wp));               \
-        hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_maddubs_epi16(xh, wv_), twos));         \
-        lo = _mm256_add_epi16(lo, _mm256_maddubs_epi16(xl, wv_));                                  \
-    } while (0)
-
-static ED_TARGET_AVX2 void ed_avx2_rows4(const int8_t *w, const uint8_t *x, uint32_t n_in,
-                                         int32_t *out)
-{
-    const __m256i ones = _mm256_set1_epi16(1), twos = _mm256_set1_epi16(2);
-    const __m256i low7 = _mm256_set1_epi8(0x7f), bit0 = _mm256_set1_epi8(1);
-    const int8_t *w0 = w, *w1 = w + n_in, *w2 = w1 + n_in, *w3 = w2 + n_in;
-    __m256i hi0 = _mm256_setzero_si256(), hi1 = hi0, hi2 = hi0, hi3 = hi0;
-    __m256i lo0 = hi0, lo1 = hi0, lo2 = hi0, lo3 = hi0;
-    __m128i sums;
-    uint32_t i;
-    for (i = 0; i + 32u <= n_in; i += 32u) {
-        const __m256i xv = _mm256_loadu_si256((const __m256i *)(const void *)(x + i));
-        const __m256i xh = _mm256_and_si256(_mm256_srli_epi16(xv, 1), low7);
-        const __m256i xl = _mm256_and_si256(xv, bit0);
-        ED_AVX2_STEP(hi0, lo0, w0 + i);
-        ED_AVX2_STEP(hi1, lo1, w1 + i);
-        ED_AVX2_STEP(hi2, lo2, w2 + i);
-        ED_AVX2_STEP(hi3, lo3, w3 + i);
-    }
-    sums = ed_hsum4_avx2(_mm256_add_epi32(hi0, _mm256_madd_epi16(lo0, ones)),
-                         _mm256_add_epi32(hi1, _mm256_madd_epi16(lo1, ones)),
-                         _mm256_add_epi32(hi2, _mm256_madd_epi16(lo2, ones)),
-                         _mm256_add_epi32(hi3, _mm256_madd_epi16(lo3, ones)));
-    _mm_storeu_si128((__m128i *)(void *)out, sums);
-    if (i < n_in) {
-        out[0] += ed_dot_tail(w0, x, i, n_in);
-        out[1] += ed_dot_tail(w1, x, i, n_in);
-        out[2] += ed_dot_tail(w2, x, i, n_in);
-        out[3] += ed_dot_tail(w3, x, i, n_in);
-    }
-}
-
-static ED_TARGET_AVX2 int32_t ed_avx2_row(const int8_t *w, const uint8_t *x, uint32_t n_in)
-{
-    const __m256i ones = _mm256_set1_epi16(1), twos = _mm256_set1_epi16(2);
-    const __m256i low7 = _mm256_set1_epi8(0x7f), bit0 = _mm256_set1_epi8(1);
-    const __m256i zero = _mm256_setzero_si256();
-    __m256i hi = zero, lo = zero;
-    uint32_t i;
-    for (i = 0; i + 32u <= n_in; i += 32u) {
-        const __m256i xv = _mm256_loadu_si256((const __m256i *)(const void *)(x + i));
-        const __m256i xh = _mm256_and_si256(_mm256_srli_epi16(xv, 1), low7);
-        const __m256i xl = _mm256_and_si256(xv, bit0);
-        ED_AVX2_STEP(hi, lo, w + i);
-    }
-    hi = _mm256_add_epi32(hi, _mm256_madd_epi16(lo, ones));
-    return _mm_cvtsi128_si32(ed_hsum4_avx2(hi, zero, zero, zero)) + ed_dot_tail(w, x, i, n_in);
-}
-
-ED_TARGET_AVX2 void ed_matvec_s8_avx2(const int8_t *w, const uint8_t *x, uint32_t n_in,
-                                      uint32_t n_rows, int32_t *out)
-{
-    uint32_t r = 0;
-    for (; r + 4u <= n_rows; r += 4u) {
-        ed_avx2_rows4(w + (size_t)r * n_in, x, n_in, out + r);
-    }
-    for (; r < n_rows; r++) {
-        out[r] = ed_avx2_row(w + (size_t)r * n_in, x, n_in);
-    }
-}
-
-/* Batched AVX2: two rows x ED_BATCH_LANES (4) images, eight int32 accumulators. Inputs and
- * weights are widened to int16 (vpmovzxbw, vpmovsxbw) and multiplied by vpmaddwd: a pair
- * |255 * 128 * 2| = 65280 fits its int32 lane, so no split of x is needed and each weight
- * load feeds four images. Per 16 weights: 2 weight and 4 input widenings for 8 vpmaddwd.
- * out[j * n_out + r], n_out the caller's row count. */
-typedef char ed_assert_four_lanes[ED_BATCH_LANES == 4u ? 1 : -1];
-
+ * Inputs and weights are widened to int16 (vpmovzxbw, vpmovsxbw) and multiplied by vpmaddwd,
+ * which adds each pair of products into an int32 lane: |255 * 128 * 2| = 65280 fits, so
+ * nothing saturates (vpmaddubsw, the u8 x s8 form, would: 255 * 127 * 2 > 32767), and the
+ * int32 sums are exact. One widened input vector feeds eight rows (eight independent chains).
+ * Per 16 weights and row: 1 weight widening, 1 vpmaddwd, 1 vpaddd. */
 static inline __attribute__((always_inline)) ED_TARGET_AVX2 __m256i ed_avx2_u8x16(const uint8_t *p)
 {
     return _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)p));
@@ -140,6 +59,64 @@ static inline __attribute__((always_inline)) ED_TARGET_AVX2 __m256i ed_avx2_s8x1
 {
     return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)p));
 }
+
+#define ED_AVX2_MAC(acc, v, wp) acc = _mm256_add_epi32(acc, _mm256_madd_epi16(v, ed_avx2_s8x16(wp)))
+
+static ED_TARGET_AVX2 void ed_avx2_rows8(const int8_t *w, const uint8_t *x, uint32_t n_in,
+                                         int32_t *out)
+{
+    const int8_t *w0 = w, *w1 = w0 + n_in, *w2 = w1 + n_in, *w3 = w2 + n_in, *w4 = w3 + n_in,
+                 *w5 = w4 + n_in, *w6 = w5 + n_in, *w7 = w6 + n_in;
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
+            a7 = a0;
+    uint32_t i, r;
+    for (i = 0; i + 16u <= n_in; i += 16u) {
+        const __m256i v = ed_avx2_u8x16(x + i);
+        ED_AVX2_MAC(a0, v, w0 + i);
+        ED_AVX2_MAC(a1, v, w1 + i);
+        ED_AVX2_MAC(a2, v, w2 + i);
+        ED_AVX2_MAC(a3, v, w3 + i);
+        ED_AVX2_MAC(a4, v, w4 + i);
+        ED_AVX2_MAC(a5, v, w5 + i);
+        ED_AVX2_MAC(a6, v, w6 + i);
+        ED_AVX2_MAC(a7, v, w7 + i);
+    }
+    _mm_storeu_si128((__m128i *)(void *)out, ed_hsum4_avx2(a0, a1, a2, a3));
+    _mm_storeu_si128((__m128i *)(void *)(out + 4), ed_hsum4_avx2(a4, a5, a6, a7));
+    if (i < n_in) {
+        for (r = 0; r < 8u; r++) {
+            out[r] += ed_dot_tail(w + (size_t)r * n_in, x, i, n_in);
+        }
+    }
+}
+
+static ED_TARGET_AVX2 int32_t ed_avx2_row(const int8_t *w, const uint8_t *x, uint32_t n_in)
+{
+    const __m256i zero = _mm256_setzero_si256();
+    __m256i a = zero;
+    uint32_t i;
+    for (i = 0; i + 16u <= n_in; i += 16u) {
+        ED_AVX2_MAC(a, ed_avx2_u8x16(x + i), w + i);
+    }
+    return _mm_cvtsi128_si32(ed_hsum4_avx2(a, zero, zero, zero)) + ed_dot_tail(w, x, i, n_in);
+}
+
+ED_TARGET_AVX2 void ed_matvec_s8_avx2(const int8_t *w, const uint8_t *x, uint32_t n_in,
+                                      uint32_t n_rows, int32_t *out)
+{
+    uint32_t r = 0;
+    for (; r + 8u <= n_rows; r += 8u) {
+        ed_avx2_rows8(w + (size_t)r * n_in, x, n_in, out + r);
+    }
+    for (; r < n_rows; r++) {
+        out[r] = ed_avx2_row(w + (size_t)r * n_in, x, n_in);
+    }
+}
+
+/* Batched AVX2: two rows x ED_BATCH_LANES (4) images, eight int32 accumulators; each widened
+ * weight vector feeds four images. Per 16 weights: 2 weight and 4 input widenings for 8
+ * vpmaddwd. out[j * n_out + r], n_out the caller's row count. */
+typedef char ed_assert_four_lanes[ED_BATCH_LANES == 4u ? 1 : -1];
 
 static ED_TARGET_AVX2 void ed_avx2_rows2_lanes4(const int8_t *w, const uint8_t *x, size_t xs,
                                                 uint32_t n_in, int32_t *out, uint32_t n_out)
