@@ -47,6 +47,32 @@ static uint32_t rnd(uint64_t *s)
     return (uint32_t)((*s * 0x2545F4914F6CDD1DULL) >> 32);
 }
 
+/* A kernel case's inputs: extreme == NULL, random weights w_lo..127 and inputs 0..255; else
+ * every weight extreme[0] and every input extreme[1]. */
+static void fill_case(int8_t *w, size_t nw, uint8_t *x, size_t nx, const int *extreme, int w_lo,
+                      uint64_t *seed)
+{
+    size_t i;
+    for (i = 0; i < nw; i++) {
+        w[i] = extreme == NULL ? (int8_t)(w_lo + (int)(rnd(seed) % (uint32_t)(128 - w_lo)))
+                               : (int8_t)extreme[0];
+    }
+    for (i = 0; i < nx; i++) {
+        x[i] = extreme == NULL ? (uint8_t)rnd(seed) : (uint8_t)extreme[1];
+    }
+}
+
+/* The int64 reference a kernel's row sum is checked against. */
+static int64_t ref_dot(const int8_t *w, const uint8_t *x, uint32_t n)
+{
+    int64_t sum = 0;
+    uint32_t i;
+    for (i = 0; i < n; i++) {
+        sum += (int64_t)w[i] * (int64_t)x[i];
+    }
+    return sum;
+}
+
 static void check_names(void)
 {
     int s, t;
@@ -78,7 +104,7 @@ static void check_batch_kernels(int8_t *w, uint64_t *seed)
     const size_t stride = 4096u + 7u;
     uint8_t *xb = malloc(ED_BATCH_LANES * stride);
     int32_t *out = malloc(ED_BATCH_LANES * 65u * sizeof(int32_t));
-    size_t a, b, e, i, j;
+    size_t a, b, e, j;
     unsigned k;
     if (xb == NULL || out == NULL) {
         CHECK(0, "out of memory");
@@ -94,12 +120,8 @@ static void check_batch_kernels(int8_t *w, uint64_t *seed)
                 if ((size_t)n_in * n_rows > 65u * 4096u) {
                     continue;
                 }
-                for (i = 0; i < (size_t)n_in * n_rows; i++) {
-                    w[i] = e == 0 ? (int8_t)((int)(rnd(seed) % 256u) - 128) : (int8_t)extremes[e][0];
-                }
-                for (i = 0; i < ED_BATCH_LANES * stride; i++) {
-                    xb[i] = e == 0 ? (uint8_t)rnd(seed) : (uint8_t)extremes[e][1];
-                }
+                fill_case(w, (size_t)n_in * n_rows, xb, ED_BATCH_LANES * stride,
+                          e == 0 ? NULL : extremes[e], -128, seed);
                 for (k = 0; k < (unsigned)ED_KERNEL_COUNT; k++) {
                     const ed_matmat_fn matmat = ed_kernel_supported((ed_kernel)k) ? ed_kernel_batch_fn(k) : NULL;
                     if (matmat == NULL) {
@@ -108,10 +130,7 @@ static void check_batch_kernels(int8_t *w, uint64_t *seed)
                     matmat(w, xb, stride, n_in, n_rows, out);
                     for (j = 0; j < ED_BATCH_LANES; j++) {
                         for (r = 0; r < n_rows; r++) {
-                            int64_t ref = 0;
-                            for (i = 0; i < n_in; i++) {
-                                ref += (int64_t)w[(size_t)r * n_in + i] * (int64_t)xb[j * stride + i];
-                            }
+                            const int64_t ref = ref_dot(w + (size_t)r * n_in, xb + j * stride, n_in);
                             CHECK(out[j * n_rows + r] == ref,
                                   "batched kernel %s n_in=%u n_rows=%u case %u image %u row %u: %ld != %ld",
                                   ed_kernel_name((ed_kernel)k), (unsigned)n_in, (unsigned)n_rows,
@@ -139,7 +158,7 @@ static void check_kernels(void)
     int32_t *out = malloc(65 * sizeof(int32_t));
     int64_t *ref = malloc(65 * sizeof(int64_t));
     uint64_t seed = 0x9E3779B97F4A7C15ULL;
-    size_t a, b, e, i;
+    size_t a, b, e;
     unsigned k;
     if (w == NULL || x == NULL || out == NULL || ref == NULL) {
         CHECK(0, "out of memory");
@@ -153,17 +172,9 @@ static void check_kernels(void)
                 if ((size_t)n_in * n_rows > max_w || (e > 0 && n_rows > 9u)) {
                     continue;
                 }
-                for (i = 0; i < (size_t)n_in * n_rows; i++) {
-                    w[i] = e == 0 ? (int8_t)((int)(rnd(&seed) % 255u) - 127) : (int8_t)extremes[e][0];
-                }
-                for (i = 0; i < n_in; i++) {
-                    x[i] = e == 0 ? (uint8_t)rnd(&seed) : (uint8_t)extremes[e][1];
-                }
+                fill_case(w, (size_t)n_in * n_rows, x, n_in, e == 0 ? NULL : extremes[e], -127, &seed);
                 for (r = 0; r < n_rows; r++) {
-                    ref[r] = 0;
-                    for (i = 0; i < n_in; i++) {
-                        ref[r] += (int64_t)w[(size_t)r * n_in + i] * (int64_t)x[i];
-                    }
+                    ref[r] = ref_dot(w + (size_t)r * n_in, x, n_in);
                 }
                 for (k = 0; k < (unsigned)ED_KERNEL_COUNT; k++) {
                     ed_status st;
