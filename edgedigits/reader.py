@@ -40,6 +40,9 @@ REGION_RULE_GAP = 1.5
 # Writing whose line height is below this (working px, or the input's px where the input was
 # enlarged) is too small to read reliably.
 MIN_DIGIT_PX = 12
+# x H: in a line's region the paper is also estimated at full size by a closing this much wider
+# than a stroke may be, so the note's edge against a darker table is no band of ink (a "1").
+EDGE_STROKE_MAX = 0.3
 # Lines less prominent than this fraction of the best one are not read (read_numbers), nor
 # read instead of it when it holds no digits (read_number).
 MIN_LINE_SCORE = 0.08
@@ -306,10 +309,14 @@ def _line_glyphs(page: _Page, line: Line, model) -> _Cut:
     m = REGION_MARGIN * H
     rx0, ry0 = int(max(0, x - m)), int(max(0, y - m))
     rx1, ry1 = int(min(gray.shape[1], x + w + m)), int(min(gray.shape[0], y + h + m))
-    region = gray[ry0:ry1, rx0:rx1]
+    stroke_max = int(round(EDGE_STROKE_MAX * H))
+    c = 2 * stroke_max + 1
+    ox0, oy0 = max(0, rx0 - c), max(0, ry0 - c)
+    outer = gray[oy0:min(gray.shape[0], ry1 + c), ox0:min(gray.shape[1], rx1 + c)]
     if page.binarized.inverted:
-        region = cv2.bitwise_not(region)
-    ink, _ = _bin.ink_contrast(region)
+        outer = cv2.bitwise_not(outer)
+    ink, _ = _bin.ink_contrast(outer, stroke_max)
+    ink = ink[ry0 - oy0:ry1 - oy0, rx0 - ox0:rx1 - ox0]
     # Rules found on the whole page, where they are long, carried into the region.
     rules = page.binarized.rules.astype(np.float64) * s - np.array([rx0, ry0, rx0, ry0])
     # Within a line of writing a rule shows only in short pieces between the digits. Tilted

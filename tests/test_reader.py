@@ -292,6 +292,31 @@ def test_a_note_on_a_table_smooth_in_places_is_found_by_its_lightness():
     assert abs(xs.min() - x0) < 12 and abs(xs.max() - (x0 + nw)) < 12
 
 
+def _note_edge_beside(pick, digits, gap: float):
+    """A number on a light note lying on a table of wide dark and light bands (wood grain), the
+    note's right edge `gap` line heights after the last digit."""
+    alpha, boxes = rd.draw_line([pick(d)[0] for d in digits], height=60, gap=0.3, margin=80)
+    edge = boxes[-1][0] + boxes[-1][2] + int(gap * 60)
+    h, w = alpha.shape[0] + 200, alpha.shape[1] + 300
+    rows = np.sin(2 * np.pi * np.arange(h) / 120.0) > 0
+    canvas = np.where(rows[:, None], 150.0, 60.0) * np.ones((1, w), np.float32)
+    canvas[100:100 + alpha.shape[0], :edge] = rd.on_paper(alpha)[:, :edge]
+    return np.clip(cv2.GaussianBlur(canvas, (0, 0), 1.0), 0, 255).astype(np.uint8), edge
+
+
+@pytest.mark.parametrize("gap", [0.15, 0.25, 0.35, 0.45])
+def test_the_edge_of_the_note_beside_the_number_is_not_a_digit(pick, gap):
+    """The note's edge against a darker table is a step in brightness, not a stroke. With the
+    paper estimated coarsely only, the table just past the edge is a band of ink that the
+    table's bands cut into digit-sized marks (read as a 5); estimated at full size too
+    (reader.EDGE_STROKE_MAX), the table past the edge is no ink."""
+    img, edge = _note_edge_beside(pick, (0, 6, 5, 8, 4, 2, 7), gap)
+    ink, _ = binarize.ink_contrast(img[:, edge - 60:edge + 60], stroke_max=18)
+    assert ink[10:-10, 62:].max() < binarize.MIN_INK_CONTRAST
+    assert ink[:, :58].max() > 200  # the 7's strokes are still ink
+    assert read_number(img).digits == "0658427"
+
+
 def test_no_paper_on_a_page_that_fills_the_photo(pick):
     alpha, _ = rd.draw_line([pick(d)[0] for d in (3, 1, 4, 1, 5, 9, 2)], height=40, gap=0.3)
     page = np.full((480, 640), rd.PAPER, np.float32)

@@ -120,8 +120,10 @@ def _mass(deviation: np.ndarray) -> float:
     return float(cv2.subtract(deviation, POLARITY_DELTA).sum(dtype=np.float64))
 
 
-def ink_contrast(gray: np.ndarray) -> tuple[np.ndarray, float]:
-    """255 * (1 - gray / paper), uint8; and the median paper level."""
+def ink_contrast(gray: np.ndarray, stroke_max: int = 0) -> tuple[np.ndarray, float]:
+    """255 * (1 - gray / paper), uint8; and the median paper level. With `stroke_max` (px),
+    the paper is also estimated at full size by a closing just wider than that, and the darker
+    estimate counts: the edge of the note against a darker table stays a step, not a stroke."""
     scale = max(1, min(BG_SCALE, min(gray.shape) // 8))
     small = _small(gray, scale)
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (BG_KERNEL, BG_KERNEL))
@@ -129,8 +131,13 @@ def ink_contrast(gray: np.ndarray) -> tuple[np.ndarray, float]:
     # of a cast shadow back where it was (a max alone would shift it into the dark side).
     bg = cv2.morphologyEx(small, cv2.MORPH_CLOSE, k)
     bg = cv2.resize(bg, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
-    bg = cv2.max(bg, 1)
     g = cv2.GaussianBlur(gray, (0, 0), PRE_BLUR_SIGMA)
+    if stroke_max > 0:
+        side = 2 * int(stroke_max) + 1
+        square = cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
+        fine = cv2.morphologyEx(g, cv2.MORPH_CLOSE, square)
+        bg = cv2.min(bg, fine)
+    bg = cv2.max(bg, 1)
     norm = cv2.divide(g, bg, scale=255)          # paper -> ~255, ink darker
     return cv2.subtract(255, norm), float(np.median(small))
 
