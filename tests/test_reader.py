@@ -495,6 +495,36 @@ def test_touching_digits_are_split(pick):
     assert touching.digits == apart.digits
 
 
+def test_split_pieces_are_chosen_in_one_view_and_kept_ones_read_in_all(pick, monkeypatch):
+    """The lattice scores the pieces of a split in their own view (segment.PIECE_VIEWS, a
+    fifth of the work); the pieces it keeps are then read in all of classify.TTA_SHIFTS, so
+    what is said of a digit cut from its neighbour rests on as many views as a whole glyph's."""
+    from edgedigits.pipeline import classify, segment
+    items = [pick(4)[0], pick(7)[0], pick(0)[0], pick(3)[0]]
+    apart = read_number(rd.on_paper(rd.draw_line(items, height=64, gap=0.35)[0])).digits
+    touching = rd.on_paper(rd.draw_line(items, height=64, gap=-0.06)[0])
+    calls, glyphs = [], []
+    real_classify, real_segment = segment.classify_with_other, segment.segment_line
+
+    def spy(patches, model, shifts=classify.TTA_SHIFTS):
+        calls.append(len(shifts))
+        return real_classify(patches, model, shifts)
+
+    def cut(*a, **k):
+        out = real_segment(*a, **k)
+        glyphs.extend(out)
+        return out
+
+    monkeypatch.setattr(segment, "classify_with_other", spy)
+    monkeypatch.setattr(reader, "segment_line", cut)
+    assert read_number(touching).digits == apart
+    # per line: every glyph whole in all views; the split pieces in one; the kept ones in all
+    assert 1 in calls and calls[calls.index(1) + 1] == len(classify.TTA_SHIFTS)
+    digits = [g for g in glyphs if g.kind == "digit"]
+    again, _ = real_classify(np.stack([g.patch for g in digits]), reader.default_model())
+    assert np.allclose(np.stack([g.logp for g in digits]), again)
+
+
 def test_overlapping_digits_are_split_whatever_ink_the_cut_crosses(mnist_test, monkeypatch):
     """A 1 drawn over a 9's side (or a 0 over a 4's): no cut parts them through one stroke.
     The cost of the ink cut is capped (CUT_INK_MAX), so the two sure pieces beat the unsure

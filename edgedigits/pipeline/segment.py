@@ -147,6 +147,10 @@ SPLIT_PENALTY = 0.35        # per extra piece: prefer the whole glyph when score
 SHORT_ONE_H = 0.75
 SHORT_ONE_PENALTY = 1.0
 SPLIT_SEP_MIN_Y = 0.3       # a separator piece of a split is centred below this x glyph height
+# The views (classify.TTA_SHIFTS' pixel shifts) the pieces of a split are classified in for the
+# lattice: their own view only, a fifth of the work of all five (most of a textured page's
+# patches are pieces); the pieces kept are then read in every view (docs/reader.md, stage 4).
+PIECE_VIEWS = ((0, 0),)
 # log P(width/height bin | digit) / P(modal bin | digit) on MNIST's first 50,000 training digits
 # (ink bounding box), bins split at ASPECT_EDGES. A "6" 1.3x as wide as tall is rare (e^-6.8):
 # more likely two touching digits, whatever the classifier says of the whole.
@@ -764,7 +768,7 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
             if opt is not None:
                 hyps[k].append(opt)
     if len(patches) > first:
-        more, more_other = classify_with_other(np.stack(patches[first:]), model)
+        more, more_other = classify_with_other(np.stack(patches[first:]), model, PIECE_VIEWS)
         logp, other = np.concatenate([logp, more]), np.concatenate([other, more_other])
         char_lp = np.concatenate([char_lp, character_log_p(more_other, model)])
     # An arc of the lattice (a glyph whole, a piece, a join) scores its best digit and its
@@ -789,6 +793,12 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
         chosen.append(pieces)
         scores.append(score)
     glyphs, chosen = _apply_joins(joins, glyphs, chosen, scores, best_lp, logp, patches, H)
+    # The pieces kept are read again in every view, as whole glyphs are: what is said of them
+    # (the digit, its probability, the bracket veto) does not rest on one view.
+    kept = sorted({j for pieces in chosen for _, j, _ in pieces if j >= first})
+    if kept:
+        logp[kept], other[kept] = classify_with_other(np.stack([patches[j] for j in kept]), model)
+        digit_lp = logp.max(1)
     # Brackets pair up over the marks as cut: a ")" split off the digit it touches still
     # closes the "(" before it, and one that closes nothing is a digit (the 7 of a "27").
     paired = _paired_brackets([kind for pieces in chosen for _, _, kind in pieces])
