@@ -1,8 +1,9 @@
 """Stage 6: classify every glyph patch in one batch call to the model.
 
 The candidate patches of a line go to `model.predict_class_log_proba` in one batch: one call into the
-C core for the line's whole glyphs, and one more for the pieces of the split hypotheses of the
-glyphs that need them (not one call per glyph).
+C core for the line's whole glyphs, one more for the pieces of the split hypotheses of the
+glyphs that need them (in their own view only: segment.PIECE_VIEWS), and one for the pieces
+kept (not one call per glyph).
 
 Each patch is also classified shifted by one pixel up, down, left and right (TTA_SHIFTS), and
 the log-probabilities are averaged (a product of the five views, renormalised). Where a cut or

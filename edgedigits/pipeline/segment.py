@@ -13,7 +13,8 @@
    shape stays whole. A glyph wider than SPLIT_MIN_W x H that is not is over-segmented at the
    deepest valleys of its ink profile taken along several slants (SPLIT_SLANTS: touching
    digits written slanted part along a slanted line); every run of pieces between two cuts
-   that could be one digit is a candidate, classified in a second batch, and the best path
+   that could be one digit is a candidate, classified in a second batch (in its own view,
+   PIECE_VIEWS; the pieces kept are read again in every view), and the best path
    through the cuts is found by dynamic programming (any number of touching digits): summed
    log-probabilities of the pieces plus a shape prior (how often MNIST writes that digit that
    wide for its height), with penalties for ink cut, for a whole glyph far too wide and for
