@@ -1163,6 +1163,18 @@ def test_one_digit_repeated_is_texture_not_a_number(pick):
     assert mixed.digits == "1011101"  # 5 of 7 the same digit: below REPEAT_SHARE
 
 
+@pytest.mark.parametrize("gap", [0.3, -0.05])
+def test_a_run_of_zeros_is_a_number_not_texture(pick, gap):
+    # "0800 0000" and a round amount, zeros apart or written touching in one go: only runs
+    # of 1s are texture (REPEAT_DIGITS), 7 of 8 zeros are read
+    items = [pick(0)[0], pick(8)[0]] + [pick(0)[0]] * 6
+    r = read_number(rd.on_paper(rd.draw_line(items, gap=[0.3, 0.3, 0.6] + [gap] * 4)[0]))
+    assert r.digits == "08000000"
+    five = read_number(rd.on_paper(rd.draw_line([pick(8)[0]] + [pick(0)[0]] * 4,
+                                                gap=[0.3] + [gap] * 3)[0]))
+    assert five.digits == "80000" and five.reason == REASON_TOO_FEW_DIGITS
+
+
 @pytest.mark.parametrize("index, digit", [(2609, "6"), (209, "9")])
 def test_a_lone_digit_is_not_read_upside_down(mnist_test, index, digit):
     # MNIST test digits that read unsure upright and as a sure 9 (a sure 6) turned over: one

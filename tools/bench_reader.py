@@ -19,7 +19,8 @@ tools/note_photos.py; MNIST TEST digits, fixed seed) it measures, for edgedigits
 and the same photos through Tesseract 5 (digits whitelist; the page segmentation mode that
 reads best on the first photos is picked, then used for all). It also reads scikit-learn's
 load_digits (real handwriting from 43 other writers, 8x8, upsampled and drawn dark on light):
-single digits, and 8-digit numbers composed from them.
+single digits, and 8-digit numbers composed from them; and round numbers of MNIST test digits
+(a digit and 2-5 zeros, the zeros touching or apart).
 """
 from __future__ import annotations
 
@@ -210,6 +211,39 @@ def load_digits_bench(model, seed: int) -> dict:
                 numbers_exact=num_ok / n_num, numbers_digits=dig_ok / dig_n, n_numbers=n_num)
 
 
+def round_numbers_bench(model, seed: int, n: int = 200) -> dict:
+    """Round numbers ("80000", "3000"): a digit and 2-5 zeros, MNIST test digits drawn as pen
+    strokes 60 px tall on plain paper, the leading digit 0.3 H apart; the zeros touching or
+    overlapping by up to 0.12 H in half of them (a run written in one go), apart by 0.1-0.35 H
+    in the other half. Fewer than 7 digits carry a reason; what counts is the digits read."""
+    import edgedigits
+    images, labels = synth_photos.load_mnist("test")
+    by_digit = [np.flatnonzero(labels == d) for d in range(10)]
+    rng = np.random.default_rng(seed)
+    out = {"touching": [0, 0, 0], "apart": [0, 0, 0]}  # exact, digits right, digits
+    for k in range(n):
+        truth = str(rng.integers(1, 10)) + "0" * int(rng.integers(2, 6))
+        kind = "touching" if k % 2 == 0 else "apart"
+        gap = rng.uniform(-0.12, 0.0) if kind == "touching" else rng.uniform(0.1, 0.35)
+        alphas = [synth_photos._digit_alpha(images[rng.choice(by_digit[int(c)])], 60, 1.0, 0.0,
+                                            rng) for c in truth]
+        hmax = max(a.shape[0] for a in alphas)
+        gaps = [18] + [int(round(gap * 60))] * (len(alphas) - 2) + [0]
+        page = np.zeros((hmax + 80, sum(a.shape[1] for a in alphas) + sum(gaps) + 80), np.float32)
+        x = 40
+        for a, g in zip(alphas, gaps):
+            y = 40 + (hmax - a.shape[0]) // 2
+            spot = page[y:y + a.shape[0], x:x + a.shape[1]]
+            np.maximum(spot, a, out=spot)
+            x += a.shape[1] + g
+        r = edgedigits.read_number(np.clip(235 - 210 * page, 0, 255).astype(np.uint8), model=model)
+        o = out[kind]
+        o[0] += r.digits == truth
+        o[1] += digit_correct(truth, r.digits)
+        o[2] += len(truth)
+    return {k: (v[0] / (n / 2), v[1] / v[2]) for k, v in out.items()}
+
+
 HUGE_CHILD = """
 import sys, time, cv2
 cv2.setNumThreads(1)
@@ -334,6 +368,9 @@ def main(argv: list[str]) -> int:
         print(f"load_digits: single digits {ld['single']:.3f} (n={ld['n_single']}; model alone "
               f"on the same renderings {ld['model_only']:.3f}); 8-digit numbers exact "
               f"{ld['numbers_exact']:.3f}, digits {ld['numbers_digits']:.4f} (n={ld['n_numbers']})")
+        rn = round_numbers_bench(model, args.seed)
+        print("round numbers (a digit and 2-5 zeros, n=100 each): " + "; ".join(
+            f"{k} exact {v[0]:.3f}, digits {v[1]:.4f}" for k, v in rn.items()))
     return 0
 
 
