@@ -1158,6 +1158,8 @@ def test_one_digit_repeated_is_texture_not_a_number(pick):
     # a table's grain reads as a run of sure 1s; a number mostly of one digit is still read
     ones = read_number(rd.on_paper(rd.draw_line([pick(1)[0]] * 8, gap=0.4)[0]))
     assert ones.digits == "" and ones.reason == REASON_NO_DIGITS
+    four = read_number(rd.on_paper(rd.draw_line([pick(1)[0]] * 4, gap=0.4)[0]))
+    assert four.digits == "" and four.reason == REASON_NO_DIGITS  # REPEAT_MIN_DIGITS
     mixed = read_number(rd.on_paper(rd.draw_line([pick(k)[0] for k in (1, 0, 1, 1, 1, 0, 1)],
                                                   gap=0.4)[0]))
     assert mixed.digits == "1011101"  # 5 of 7 the same digit: below REPEAT_SHARE
