@@ -49,9 +49,15 @@ POLARITY_MEDIAN = 15
 POLARITY_MAX_SIDE = 640
 POLARITY_DELTA = 25
 POLARITY_RATIO = 1.5
-# Ruled lines: at most this thick (px) and at least this fraction of the image wide.
+# Ruled lines: at most this thick (px) and at least this fraction of the image wide. Shorter
+# straight runs of thin ink are table grain, a note's edge or the tops of digits in a row (a
+# "77" in line with an envelope's flap), and erased across the page they cut every thin
+# horizontal stroke on their line (a 7's bar). 0.3, not 0.2: on 1,250 validation photos of
+# both renderers, 12 more of the second renderer's numbers and 7 more with a word before them
+# read exactly, as many of the first renderer's; 0.35 and 0.5 read a few more of the second's
+# but lose the first's (docs/reader.md, stage 2).
 RULE_MAX_THICK = 4
-RULE_MIN_LEN_FRAC = 0.2
+RULE_MIN_LEN_FRAC = 0.3
 RULE_SEGMENT = 25  # px: shortest horizontal run of thin ink that may be part of a rule
 RULE_BRIDGE = 15  # px of horizontal closing that bridges a pen stroke crossing the line
 RULE_MAX_GAP = 60  # px: a rule may be hidden this long behind writing
