@@ -37,6 +37,8 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 import note_photos  # noqa: E402
 import synth_photos  # noqa: E402
+# Levenshtein distance: digits changed, missed or extra (camera mode's own).
+from edgedigits.camera import edit_distance as edits  # noqa: E402
 
 # name: (renderer, photos, hard, seed, extra arguments of make_photos)
 SETS = {
@@ -65,17 +67,6 @@ def parse_setting(text: str) -> tuple[object, str, object]:
     except (ValueError, SyntaxError):
         raise ValueError(f"expected a Python literal for {name}, got {value!r}") from None
     return module, const, parsed
-
-
-def edits(a: str, b: str) -> int:
-    """Levenshtein distance: digits changed, missed or extra."""
-    prev = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        cur = [i]
-        for j, y in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
-        prev = cur
-    return prev[-1]
 
 
 @dataclass
