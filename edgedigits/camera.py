@@ -31,7 +31,7 @@ from .reading import (
     REASON_CUT_BOTTOM, REASON_CUT_LEFT, REASON_CUT_RIGHT, REASON_CUT_TOP, REASON_NO_WRITING,
     REASON_TOO_BLURRY, REASON_TOO_BRIGHT, REASON_TOO_DARK, REASON_TOO_FEW_DIGITS,
     REASON_TOO_MANY_DIGITS, REASON_TOO_SMALL, REASONS_CUT_OFF,
-    UNCERTAIN_BELOW, Reading,
+    REASON_MARK_MAY_BE_DIGIT, UNCERTAIN_BELOW, Reading,
 )
 
 # --- frame quality, measured on the frame scaled to WORK_WIDTH pixels wide ---
@@ -245,9 +245,14 @@ class DigitVoter:
                 alternatives[pos] = tuple((d, round(p, 4)) for d, p in others[:3])
         text = "".join(digits)
         model = next((r for r in reversed(same) if r.digits == text), same[-1])
+        # a mark that may be a digit (Reading.doubtful_marks) in most of the voters stays said
+        marks = collections.Counter(i for r in same for i in r.doubtful_marks)
+        doubtful = tuple(sorted(i for i, k in marks.items() if 2 * k > n))
         return Reading(digits=text, groups=speech.regroup(model.groups, text), confidences=tuple(confidences),
                        uncertain=tuple(i for i, c in enumerate(confidences) if c < UNCERTAIN_BELOW),
-                       alternatives=alternatives, boxes=model.boxes, reason=None, plus=model.plus)
+                       alternatives=alternatives, boxes=model.boxes,
+                       reason=REASON_MARK_MAY_BE_DIGIT if doubtful else None, plus=model.plus,
+                       doubtful_marks=doubtful)
 
 
 def _confidence(reading: Reading, pos: int) -> float:

@@ -25,7 +25,7 @@ from .reading import (
     REASON_CUT_BOTTOM, REASON_CUT_LEFT, REASON_CUT_RIGHT, REASON_CUT_TOP, REASON_NO_DIGITS,
     REASON_NO_WRITING, REASON_TOO_BLURRY, REASON_TOO_BRIGHT, REASON_TOO_DARK, REASON_TOO_SMALL,
     REASON_TOO_FEW_DIGITS, REASON_TOO_MANY_DIGITS, REASON_WORD_LEFT_OUT, REASONS_CUT_OFF,
-    UNCERTAIN_BELOW, Reading,
+    REASON_MARK_MAY_BE_DIGIT, UNCERTAIN_BELOW, Reading,
 )
 
 __all__ = ["read_number", "read_numbers", "ImageError"]
@@ -155,6 +155,11 @@ READ_UNSURE_P = 0.95
 # Alternatives for uncertain digits: at most this many, each at least this probable.
 MAX_ALTERNATIVES = 2
 MIN_ALTERNATIVE_P = 0.02
+# A "/" or "+" between two digits, cut as a separator by its shape, that the classifier reads as
+# more likely a digit than not (segment.Glyph.digit_p) makes the reading say a digit may be
+# missing (REASON_MARK_MAY_BE_DIGIT). The even odds are the rule, not a value fitted to photos;
+# docs/reader.md gives its cost and gain at 0.3, 0.5 and 0.7 on both renderers.
+MARK_DIGIT_P = 0.5
 
 
 @dataclass
@@ -394,10 +399,12 @@ def _build(glyphs: list[Glyph], H: float, ox: int, oy: int, scale: float) -> Rea
     between = ""  # separator marks since the last digit
     prev_end = None
     plus = False
+    doubtful, pending = [], False  # pending: a doubtful mark since the last digit
     for g in glyphs:
         if g.kind == "+" and not digits:
             plus = True
         if g.kind != "digit":
+            pending |= bool(digits) and g.digit_p is not None and g.digit_p >= MARK_DIGIT_P
             if current:
                 groups.append(current)
                 current = ""
@@ -410,6 +417,9 @@ def _build(glyphs: list[Glyph], H: float, ox: int, oy: int, scale: float) -> Rea
             current = ""
         if not current:
             seps.append(between)
+        if pending:
+            doubtful.append(len(digits))
+            pending = False
         between = ""
         prev_end = gx + gw
         p = np.exp(g.logp)
@@ -440,7 +450,7 @@ def _build(glyphs: list[Glyph], H: float, ox: int, oy: int, scale: float) -> Rea
     if len(digits) > MAX_DIGITS or guesses or repeated:
         return Reading.empty(REASON_NO_DIGITS)
     return Reading("".join(digits), tuple(groups), tuple(confs), uncertain, alts, tuple(boxes),
-                   None, tuple(other), plus, tuple(seps) + (between,))
+                   None, tuple(other), plus, tuple(seps) + (between,), tuple(doubtful))
 
 
 def read_numbers(image, *, model=None) -> list[Reading]:
@@ -458,7 +468,7 @@ def read_numbers(image, *, model=None) -> list[Reading]:
     chosen = [ln for ln in page.lines if ln.score >= MIN_LINE_SCORE * best]
     chosen.sort(key=lambda ln: ln.box[1])
     readings = [_read_line(page, ln, model) for ln in chosen]
-    return [_length_checked(_turned_back(_word_left_out(r), page)) for r in readings if r.digits]
+    return [_checked(_turned_back(_word_left_out(r), page)) for r in readings if r.digits]
 
 
 def read_number(image, *, model=None) -> Reading:
@@ -472,7 +482,7 @@ def read_number(image, *, model=None) -> Reading:
     page, reading, reason = _choose(image, model)
     if page is None or reading is None:
         return Reading.empty(reason or REASON_NO_WRITING)
-    return _length_checked(_turned_back(_word_left_out(reading), page))
+    return _checked(_turned_back(_word_left_out(reading), page))
 
 
 def _whole(reading: Reading | None) -> bool:
@@ -545,7 +555,8 @@ def _word_left_out(reading: Reading) -> Reading:
                    tuple(i - drop for i in reading.uncertain if i >= drop),
                    {i - drop: a for i, a in reading.alternatives.items() if i >= drop},
                    reading.boxes[drop:], REASON_WORD_LEFT_OUT, reading.not_digit[drop:],
-                   separators=seps)
+                   separators=seps,
+                   doubtful_marks=tuple(i - drop for i in reading.doubtful_marks if i > drop))
 
 
 def _unsure(reading: Reading) -> list[int]:
@@ -553,14 +564,17 @@ def _unsure(reading: Reading) -> list[int]:
     return [i for i, c in enumerate(reading.confidences) if c < READ_UNSURE_P]
 
 
-def _length_checked(reading: Reading) -> Reading:
-    """A reading with digits and no reason, but fewer than PHONE_MIN_DIGITS or more than
-    LONG_LINE of them, says so: it is part of a number, or more than one thing."""
+def _checked(reading: Reading) -> Reading:
+    """A reading with digits and no reason says what is wrong with it: fewer than
+    PHONE_MIN_DIGITS or more than LONG_LINE digits (part of a number, or more than one thing),
+    else a mark between them that may be a digit (MARK_DIGIT_P)."""
     n = len(reading.digits)
-    if not n or reading.reason is not None or PHONE_MIN_DIGITS <= n <= LONG_LINE:
+    if not n or reading.reason is not None:
         return reading
-    return replace(reading, reason=REASON_TOO_FEW_DIGITS if n < PHONE_MIN_DIGITS
-                   else REASON_TOO_MANY_DIGITS)
+    if not PHONE_MIN_DIGITS <= n <= LONG_LINE:
+        return replace(reading, reason=REASON_TOO_FEW_DIGITS if n < PHONE_MIN_DIGITS
+                       else REASON_TOO_MANY_DIGITS)
+    return replace(reading, reason=REASON_MARK_MAY_BE_DIGIT) if reading.doubtful_marks else reading
 
 
 def _upright(page: _Page, model) -> tuple[_Page, Reading]:

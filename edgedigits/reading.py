@@ -28,13 +28,17 @@ REASON_TOO_MANY_DIGITS = "more digits than a phone number"
 # Writing before the number on its line (a word: "Tel.", a name) was read as unsure digits and
 # left out.
 REASON_WORD_LEFT_OUT = "writing before the number left out"
+# A mark between the digits was read as a separator by its shape (a "/", a "+"), but the
+# classifier reads it as more likely a digit than not: a digit may be missing from the reading
+# (Reading.doubtful_marks says where).
+REASON_MARK_MAY_BE_DIGIT = "a mark between the digits may be a digit"
 # The number touches an edge of the photo: what was read is partial.
 REASONS_CUT_OFF = (REASON_CUT_LEFT, REASON_CUT_RIGHT, REASON_CUT_TOP, REASON_CUT_BOTTOM)
 
 REASONS = (
     REASON_NO_WRITING, REASON_TOO_DARK, REASON_TOO_BRIGHT, REASON_TOO_BLURRY, REASON_TOO_SMALL,
     REASON_CUT_LEFT, REASON_CUT_RIGHT, REASON_CUT_TOP, REASON_CUT_BOTTOM, REASON_NO_DIGITS,
-    REASON_TOO_FEW_DIGITS, REASON_TOO_MANY_DIGITS, REASON_WORD_LEFT_OUT,
+    REASON_TOO_FEW_DIGITS, REASON_TOO_MANY_DIGITS, REASON_WORD_LEFT_OUT, REASON_MARK_MAY_BE_DIGIT,
 )
 
 
@@ -59,6 +63,9 @@ class Reading:
     separators: the separator marks ("-", ".", "/", "(", ")", "+") written before the first
         group, between each group and the next ("" where only a space parts them) and after
         the last: len(groups) + 1 strings, or () where unknown.
+    doubtful_marks: positions i (1 to len(digits) - 1) where a mark just before digit i was
+        left out as a separator although the classifier reads it as more likely a digit
+        (REASON_MARK_MAY_BE_DIGIT).
     """
 
     digits: str = ""
@@ -71,6 +78,7 @@ class Reading:
     not_digit: tuple[float, ...] = ()
     plus: bool = False
     separators: tuple[str, ...] = ()
+    doubtful_marks: tuple[int, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.digits)

@@ -6,7 +6,9 @@ never "six hundred twelve million ...". A listener copies a number digit by digi
 where the writer left a gap lets them check it group by group.
 
 Then, for each uncertain digit, a sentence naming the candidates ("The fifth digit may be a four
-or a nine."); then, when nothing or only part was read, the reason as advice ("Move closer.").
+or a nine."); then, when nothing or only part was read, the reason as advice ("Move closer."),
+or where a mark left out between the digits may be a digit ("The mark after the third digit
+may be a digit.").
 
 Languages: full word tables for English, Dutch, German and French. Any other language that
 espeak-ng has: the digits are passed as separate tokens ("0 6, 1 2 3 4") so that the voice
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 
 from .reading import (
     REASON_CUT_BOTTOM, REASON_CUT_LEFT, REASON_CUT_RIGHT, REASON_CUT_TOP, REASON_NO_DIGITS,
-    REASON_TOO_FEW_DIGITS, REASON_TOO_MANY_DIGITS, REASON_WORD_LEFT_OUT,
+    REASON_TOO_FEW_DIGITS, REASON_TOO_MANY_DIGITS, REASON_WORD_LEFT_OUT, REASON_MARK_MAY_BE_DIGIT,
     REASON_NO_WRITING, REASON_TOO_BLURRY, REASON_TOO_BRIGHT, REASON_TOO_DARK, REASON_TOO_SMALL,
     Reading,
 )
@@ -63,6 +65,8 @@ class WordTable:
     or_word: str                       # "or"
     plus: str                          # said before an international number's digits: "plus"
     reasons: dict[str, str]            # REASON_* code -> advice
+    mark_after: str                    # Reading.doubtful_marks: "the mark after the {ordinal}
+                                       # digit may be a digit" ({n}: the digit's number)
     cannot_read: str                   # reason unknown or missing
     problems: dict[str, str]           # PROBLEM_* -> "this is not a valid number for {country}"
     native: bool = True                # False: digits as tokens for the espeak-ng voice
@@ -95,7 +99,9 @@ _EN = WordTable(
         REASON_TOO_FEW_DIGITS: "I read fewer digits than a phone number has",
         REASON_TOO_MANY_DIGITS: "I read more digits than a phone number has",
         REASON_WORD_LEFT_OUT: "I left out writing before the number",
+        REASON_MARK_MAY_BE_DIGIT: "a mark between the digits may be a digit",
     },
+    mark_after="the mark after the {ordinal} digit may be a digit",
     cannot_read="I cannot read a number",
     problems={
         PROBLEM_INVALID: "this is not a valid number for {country}",
@@ -133,7 +139,9 @@ _NL = WordTable(
         REASON_TOO_FEW_DIGITS: "ik lees minder cijfers dan een telefoonnummer heeft",
         REASON_TOO_MANY_DIGITS: "ik lees meer cijfers dan een telefoonnummer heeft",
         REASON_WORD_LEFT_OUT: "ik heb schrift voor het nummer weggelaten",
+        REASON_MARK_MAY_BE_DIGIT: "een teken tussen de cijfers is misschien een cijfer",
     },
+    mark_after="het teken na het {ordinal} cijfer is misschien een cijfer",
     cannot_read="ik kan geen nummer lezen",
     problems={
         PROBLEM_INVALID: "dit is geen geldig nummer voor {country}",
@@ -171,7 +179,9 @@ _DE = WordTable(
         REASON_TOO_FEW_DIGITS: "ich lese weniger Ziffern, als eine Telefonnummer hat",
         REASON_TOO_MANY_DIGITS: "ich lese mehr Ziffern, als eine Telefonnummer hat",
         REASON_WORD_LEFT_OUT: "ich habe Schrift vor der Nummer weggelassen",
+        REASON_MARK_MAY_BE_DIGIT: "ein Zeichen zwischen den Ziffern ist vielleicht eine Ziffer",
     },
+    mark_after="das Zeichen nach Ziffer {n} ist vielleicht eine Ziffer",
     cannot_read="ich kann keine Nummer lesen",
     problems={
         PROBLEM_INVALID: "das ist keine gültige Nummer für {country}",
@@ -209,7 +219,9 @@ _FR = WordTable(
         REASON_TOO_FEW_DIGITS: "je lis moins de chiffres qu'un numéro de téléphone n'en a",
         REASON_TOO_MANY_DIGITS: "je lis plus de chiffres qu'un numéro de téléphone n'en a",
         REASON_WORD_LEFT_OUT: "j'ai laissé de côté l'écriture avant le numéro",
+        REASON_MARK_MAY_BE_DIGIT: "un signe entre les chiffres est peut-être un chiffre",
     },
+    mark_after="le signe après le {ordinal} chiffre est peut-être un chiffre",
     cannot_read="je ne peux pas lire de numéro",
     problems={
         PROBLEM_INVALID: "ce n'est pas un numéro valide pour {country}",
@@ -226,6 +238,7 @@ _TOKENS = WordTable(
     digits=tuple("0123456789"), articles=("",) * 10, ordinals=_EN.ordinals,
     ordinal_other=_EN.ordinal_other, may_be=_EN.may_be, unclear=_EN.unclear,
     more_unclear=_EN.more_unclear, more_unclear_one=_EN.more_unclear_one, or_word=_EN.or_word, plus="+", reasons=_EN.reasons,
+    mark_after=_EN.mark_after,
     cannot_read=_EN.cannot_read, problems=_EN.problems, native=False,
 )
 
@@ -338,6 +351,15 @@ def uncertain_sentences(reading: Reading, lang: str = "en") -> list[str]:
     return out
 
 
+def mark_sentences(reading: Reading, lang: str = "en") -> list[str]:
+    """One sentence per doubtful mark (Reading.doubtful_marks), up to MAX_SPOKEN_UNCERTAIN:
+    'The mark after the third digit may be a digit.'"""
+    table = word_table(lang)
+    marks = [i for i in reading.doubtful_marks if 0 < i < len(reading.digits)]
+    return [_sentence(table.mark_after.format(ordinal=ordinal(i - 1, lang), n=i))
+            for i in marks[:MAX_SPOKEN_UNCERTAIN]]
+
+
 def reason_text(reason: str | None, lang: str = "en") -> str:
     """A REASON_* code from edgedigits.reading as advice in words: 'Move closer.'"""
     table = word_table(lang)
@@ -370,7 +392,9 @@ def speech_text(reading: Reading, lang: str = "en", *, problem: str | None = Non
         sentences.extend(uncertain_sentences(reading, lang))
         if problem is not None and (country or problem == PROBLEM_NO_COUNTRY):
             sentences.append(problem_text(problem, country or "", lang))
-        if reading.reason:  # partial reading: say why the rest is missing
+        if reading.reason == REASON_MARK_MAY_BE_DIGIT and reading.doubtful_marks:
+            sentences.extend(mark_sentences(reading, lang))
+        elif reading.reason:  # partial reading: say why the rest is missing
             sentences.append(reason_text(reading.reason, lang))
     else:
         sentences.append(reason_text(reading.reason, lang))

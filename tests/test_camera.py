@@ -14,9 +14,9 @@ import cv2
 import numpy as np
 import pytest
 
-from edgedigits import camera
+from edgedigits import camera, speech
 from edgedigits.reading import (REASON_CUT_RIGHT, REASON_TOO_FEW_DIGITS, REASON_NO_WRITING, REASON_TOO_BLURRY, REASON_TOO_DARK,
-                                REASON_TOO_SMALL, Reading)
+                                REASON_TOO_SMALL, REASON_MARK_MAY_BE_DIGIT, Reading)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOOLS = os.path.join(ROOT, "tools")
@@ -103,6 +103,20 @@ def test_votes_digit_by_digit():
     # the flickering last digit is reported uncertain, with the misread as the alternative
     assert 9 in voted.uncertain and voted.alternatives[9][0][0] == "0"
 
+
+
+def test_a_mark_that_may_be_a_digit_in_most_frames_is_said():
+    voter = camera.DigitVoter()
+    marked = replace(reading("062345897"), reason=REASON_MARK_MAY_BE_DIGIT, doubtful_marks=(4,))
+    for r in (marked, reading("062345897"), marked, marked, marked):
+        voter.add(r)
+    voted = voter.consensus()
+    assert voted.doubtful_marks == (4,) and voted.reason == REASON_MARK_MAY_BE_DIGIT
+    assert "The mark after the fourth digit may be a digit." in speech.speech_text(voted)
+    voter = camera.DigitVoter()  # in a minority of the frames: not said
+    for r in (marked, reading("062345897"), marked, reading("062345897"), reading("062345897")):
+        voter.add(r)
+    assert voter.consensus().doubtful_marks == () and voter.consensus().reason is None
 
 def test_flicker_is_not_stable_and_length_majority_wins():
     voter = camera.DigitVoter()

@@ -18,7 +18,7 @@ EXAMPLES = os.path.join(ROOT, "examples")
 # examples/README.md: file -> true digits
 TRUTH = {"example-1.jpg": "4619999274", "example-2.jpg": "3980392330",
          "example-3.jpg": "7906690632", "example-4.jpg": "86690502762"}
-JSON_FIELDS = {"file", "digits", "plus", "groups", "separators", "confidences", "uncertain",
+JSON_FIELDS = {"file", "digits", "plus", "groups", "separators", "confidences", "uncertain", "doubtful_marks",
                "alternatives", "text", "reason", "ms"}
 
 

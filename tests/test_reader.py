@@ -870,6 +870,68 @@ def test_separators_rejected_and_split_groups(pick):
     assert r.separators == ("", "-", ".", "/", "")
 
 
+
+def _line_with_leaning_one(pick, lean: float = 30, scale: float = 1.4) -> np.ndarray:
+    """0623, then a 1 written taller than the digits (scale x) and leaning (degrees), then
+    45897: a 1 the shape rules cut as a slash."""
+    d = [pick(k)[0] for k in (0, 6, 2, 3, 4, 5, 8, 9, 7)]
+    one = np.pad(cv2.resize(pick(1)[0], (28, int(28 * scale))), ((0, 0), (14, 14)))
+    turn = cv2.getRotationMatrix2D((28, one.shape[0] / 2), -lean, 1.0)
+    one = cv2.warpAffine(one, turn, (56, one.shape[0]))
+    ys, xs = np.nonzero(one)
+    one = one[ys.min():ys.max() + 1, xs.min():xs.max() + 1].astype(np.float32) / 255
+    h = int(60 * scale)
+    one = cv2.resize(one, (max(3, one.shape[1] * h // one.shape[0]), h))
+    left, right = (rd.draw_line(part, height=60, gap=0.3, margin=0)[0] for part in (d[:4], d[4:]))
+    canvas = np.zeros((h + 80, left.shape[1] + one.shape[1] + right.shape[1] + 116), np.float32)
+    y = 40 + (h - left.shape[0]) // 2
+    canvas[y:y + left.shape[0], 40:40 + left.shape[1]] = left
+    x = 40 + left.shape[1] + 18
+    canvas[40:40 + h, x:x + one.shape[1]] = one
+    x += one.shape[1] + 18
+    canvas[y:y + right.shape[0], x:x + right.shape[1]] = right
+    return rd.on_paper(canvas)
+
+
+def test_a_slash_that_reads_as_a_digit_is_said(pick, monkeypatch):
+    from edgedigits import speech
+    from edgedigits.reading import REASON_MARK_MAY_BE_DIGIT
+    image = _line_with_leaning_one(pick)
+    r = read_number(image)
+    # the 1 is cut as a "/" by its shape and left out; the classifier reads it as a digit
+    assert r.digits == "062345897" and "/" in r.separators
+    assert r.reason == REASON_MARK_MAY_BE_DIGIT and r.doubtful_marks == (4,)
+    assert "The mark after the fourth digit may be a digit." in speech.speech_text(r)
+    assert "Das Zeichen nach Ziffer 4 ist vielleicht eine Ziffer." in speech.speech_text(r, "de")
+    # without the classifier's word (MARK_DIGIT_P above any probability) it is silently wrong
+    monkeypatch.setattr(reader, "MARK_DIGIT_P", 1.01)
+    quiet = read_number(image)
+    assert quiet.digits == r.digits and quiet.reason is None and quiet.doubtful_marks == ()
+    # a digits-only model cannot say a mark is no digit, so it is never asked
+    monkeypatch.undo()
+    assert read_number(image, model=edgedigits.load_model("default-2")).doubtful_marks == ()
+
+
+def test_a_drawn_slash_is_not_taken_for_a_digit(pick, monkeypatch):
+    seen = []
+    build = reader._build
+    monkeypatch.setattr(reader, "_build", lambda glyphs, *a: seen.append(glyphs) or build(glyphs, *a))
+    d = [pick(k)[0] for k in (1, 2, 3, 4, 5, 6, 7)]
+    r = read_number(rd.on_paper(rd.draw_line([d[0], d[1], d[2], "/", d[3], d[4], d[5], d[6]],
+                                             height=60, gap=0.25)[0]))
+    assert r.digits and r.reason is None and r.doubtful_marks == ()
+    slashes = [g for glyphs in seen for g in glyphs if g.kind == "/"]
+    assert slashes and all(g.digit_p is not None and g.digit_p < reader.MARK_DIGIT_P
+                           for g in slashes)
+
+
+def test_doubtful_marks_follow_the_digits_when_a_word_is_left_out():
+    from edgedigits.reader import _word_left_out
+    r = replace(_reading(("744", "06", "12345678"), (0, 1, 2, 9), other=0.6, gap_after=3),
+                doubtful_marks=(2, 5))
+    out = _word_left_out(r)
+    assert out.digits == "0612345678" and out.doubtful_marks == (2,)
+
 def test_brackets_plus_and_spaces(pick):
     d = [pick(k)[0] for k in (3, 1, 2, 0, 9, 8)]
     items = ["+", d[0], d[1], "(", d[2], d[3], ")", d[4], d[5]]

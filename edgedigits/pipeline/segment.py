@@ -30,7 +30,7 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -116,6 +116,11 @@ PAREN_PAIR_MAX_INSIDE = 5    # two such marks with 1-5 digits between are a pair
 TALL_PAIR_H = 1.1
 # Gaps wider than this x line height separate groups of digits.
 GROUP_GAP = 0.55
+# Slashes and plus signs are told from digits by their shape alone; each is still shown to the
+# classifier, and its probability of being a digit after all is kept (Glyph.digit_p) for the
+# reader's doubt (reader.MARK_DIGIT_P). Brackets are weighed against digits here
+# (BRACKET_VETO_P), dots and dashes are too short to be a digit.
+SHAPE_ONLY_MARKS = "/+"
 BRACKET_VETO_P = 0.9        # a bracket-shaped mark read as a digit other than these with at
 BRACKET_LOOKALIKES = (1, 7)  # least this probability is that digit (a thin 3, an open 6)
 # Plus sign: both sides within these x H, at most this fraction of its ink in the corners.
@@ -197,6 +202,8 @@ class Glyph:
     logp: np.ndarray | None = None     # (10,) log-probabilities for digits
     patch: np.ndarray | None = None    # (28, 28) uint8 as classified
     other: float = 0.0                 # probability it is no digit (classify_with_other)
+    digit_p: float | None = None       # a "/" or "+" cut by its shape: the classifier's
+                                       # probability that it is a digit after all
 
 
 def _aspect_prior(lp: np.ndarray, patch: np.ndarray) -> float:
@@ -554,9 +561,13 @@ def character_log_p(other: np.ndarray, model) -> np.ndarray:
     members' mean non-digit mass `other` (classify_with_other): that share of the members times
     log(1 - other). A glyph cut as one but read as two digits or a letter by the members that
     know those classes scores lower as one digit, and its pieces can win the lattice."""
+    return _character_share(model) * np.log(np.clip(1.0 - np.asarray(other, np.float64), 1e-6, 1.0))
+
+
+def _character_share(model) -> float:
+    """The share of the model's members that have the separator and not-a-character classes."""
     members = model.members if isinstance(model, Ensemble) else (model,)
-    share = sum(has_character_classes(m.n_classes) for m in members) / len(members)
-    return share * np.log(np.clip(1.0 - np.asarray(other, np.float64), 1e-6, 1.0))
+    return sum(has_character_classes(m.n_classes) for m in members) / len(members)
 
 
 def _is_sure(lp: np.ndarray, patch: np.ndarray, width: int, H: float) -> bool:
@@ -729,6 +740,8 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
     # then a wide digit glyph's split option (_split_option)]; none for a separator
     hyps: list[list] = []
     wide: list = []  # glyphs wide enough to be touching digits: (hyps index, mask, ink, ...)
+    asked: dict = {}  # a SHAPE_ONLY_MARKS mark's box -> its patch's index
+    ask = _character_share(model) > 0  # a digits-only model cannot say a mark is no digit
     masks = [np.isin(labels[gy0:gy1, gx0:gx1], labs).astype(np.uint8)
              for labs, gx0, gy0, gx1, gy1 in groups]
     kinds = [_shape_kind(gm, H) for gm in masks]
@@ -745,6 +758,9 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
             patches.append(normalize(gi, gm))
             continue
         if kind != "digit":
+            if ask and kind in SHAPE_ONLY_MARKS:
+                asked[box] = len(patches)
+                patches.append(normalize(gi, gm))
             hyps.append([])
             continue
         gw = gx1 - gx0
@@ -808,7 +824,8 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
     for g, pieces in zip(glyphs, chosen):
         start, end = end, end + len(pieces)
         if g.kind != "digit" and g.kind not in "()":
-            out.append(g)
+            j = asked.get(g.box)
+            out.append(g if j is None else replace(g, digit_p=1.0 - float(other[j])))
             continue
         for n_piece, (pb, j, kind) in enumerate(pieces, start):
             if kind in "()":
