@@ -53,3 +53,19 @@ def test_switching_the_join_off_loses_a_digit_broken_in_two(mnist_test):
     assert off.photos == 1 and off.changed == 1 and off.exact == (1, 0) and off.lost == 1
     assert off.edits[0] == 0 and off.edits[1] >= 1
     assert segment.JOIN_MAX_GAP == shipped  # restored after the second reading
+
+
+def test_a_doubt_counts_against_right_unflagged_and_silent(mnist_test):
+    images, labels = mnist_test
+    model = edgedigits.load_model()
+    pick = lambda digit, k=1: rd.confident(images, labels, model, digit, k)
+    # a leaning 1 cut as a slash: read without it, said as a mark that may be a digit
+    slashed = (rd.leaning_one_line(pick), "0623145897")
+    digits = [pick(d)[0] for d in (0, 6, 1, 2, 3, 4, 5, 6, 7, 8)]
+    plain = (rd.on_paper(rd.draw_line(digits, height=60, gap=0.3)[0]), "0612345678")
+    quiet = ablate.compare([slashed, plain], [ablate.parse_setting(
+        "edgedigits.reader.MARK_DIGIT_P=1.01")], edgedigits.read_number)
+    assert quiet.changed == 1 and quiet.exact == (1, 1) and quiet.silent == (0, 1)
+    doubt = ablate.compare([plain], [ablate.parse_setting("edgedigits.reader.UNCERTAIN_BELOW=1.01")],
+                           edgedigits.read_number)
+    assert doubt.exact == (1, 1) and doubt.right_unflagged == (1, 0) and doubt.silent == (0, 0)

@@ -871,32 +871,10 @@ def test_separators_rejected_and_split_groups(pick):
 
 
 
-def _line_with_leaning_one(pick, lean: float = 30, scale: float = 1.4) -> np.ndarray:
-    """0623, then a 1 written taller than the digits (scale x) and leaning (degrees), then
-    45897: a 1 the shape rules cut as a slash."""
-    d = [pick(k)[0] for k in (0, 6, 2, 3, 4, 5, 8, 9, 7)]
-    one = np.pad(cv2.resize(pick(1)[0], (28, int(28 * scale))), ((0, 0), (14, 14)))
-    turn = cv2.getRotationMatrix2D((28, one.shape[0] / 2), -lean, 1.0)
-    one = cv2.warpAffine(one, turn, (56, one.shape[0]))
-    ys, xs = np.nonzero(one)
-    one = one[ys.min():ys.max() + 1, xs.min():xs.max() + 1].astype(np.float32) / 255
-    h = int(60 * scale)
-    one = cv2.resize(one, (max(3, one.shape[1] * h // one.shape[0]), h))
-    left, right = (rd.draw_line(part, height=60, gap=0.3, margin=0)[0] for part in (d[:4], d[4:]))
-    canvas = np.zeros((h + 80, left.shape[1] + one.shape[1] + right.shape[1] + 116), np.float32)
-    y = 40 + (h - left.shape[0]) // 2
-    canvas[y:y + left.shape[0], 40:40 + left.shape[1]] = left
-    x = 40 + left.shape[1] + 18
-    canvas[40:40 + h, x:x + one.shape[1]] = one
-    x += one.shape[1] + 18
-    canvas[y:y + right.shape[0], x:x + right.shape[1]] = right
-    return rd.on_paper(canvas)
-
-
 def test_a_slash_that_reads_as_a_digit_is_said(pick, monkeypatch):
     from edgedigits import speech
     from edgedigits.reading import REASON_MARK_MAY_BE_DIGIT
-    image = _line_with_leaning_one(pick)
+    image = rd.leaning_one_line(pick)
     r = read_number(image)
     # the 1 is cut as a "/" by its shape and left out; the classifier reads it as a digit
     assert r.digits == "062345897" and "/" in r.separators

@@ -19,8 +19,9 @@ no mark passes) measures what the rule is worth. The photos are of MNIST *valida
 
 Per set it prints: readings changed (digits or reason), numbers read exactly as shipped and
 with the change (gained, lost), digit edits to the truth summed over the set (Levenshtein:
-changed, missed and extra digits), and numbers silently wrong (wrong, no digit below
-UNCERTAIN_BELOW, no reason).
+changed, missed and extra digits), numbers read right and unflagged (no digit below
+UNCERTAIN_BELOW, no reason: what a doubt costs) and numbers silently wrong (wrong and
+unflagged).
 """
 from __future__ import annotations
 
@@ -77,12 +78,16 @@ class Compared:
     gained: int = 0
     lost: int = 0
     edits: tuple[int, int] = (0, 0)
+    right_unflagged: tuple[int, int] = (0, 0)
     silent: tuple[int, int] = (0, 0)
 
 
-def _silent(truth: str, reading) -> bool:
-    return bool(reading.digits) and reading.digits != truth and not reading.uncertain \
-        and reading.reason is None
+def _unflagged(reading) -> bool:
+    return bool(reading.digits) and not reading.uncertain and reading.reason is None
+
+
+def _add(pair: tuple[int, int], a: bool, b: bool) -> tuple[int, int]:
+    return pair[0] + a, pair[1] + b
 
 
 def compare(photos, settings, read) -> Compared:
@@ -101,12 +106,14 @@ def compare(photos, settings, read) -> Compared:
         a, b = shipped.digits == truth, changed.digits == truth
         out.photos += 1
         out.changed += (shipped.digits, shipped.reason) != (changed.digits, changed.reason)
-        out.exact = (out.exact[0] + a, out.exact[1] + b)
+        out.exact = _add(out.exact, a, b)
         out.gained += b and not a
         out.lost += a and not b
         out.edits = (out.edits[0] + edits(truth, shipped.digits),
                      out.edits[1] + edits(truth, changed.digits))
-        out.silent = (out.silent[0] + _silent(truth, shipped), out.silent[1] + _silent(truth, changed))
+        out.right_unflagged = _add(out.right_unflagged, a and _unflagged(shipped),
+                                   b and _unflagged(changed))
+        out.silent = _add(out.silent, not a and _unflagged(shipped), not b and _unflagged(changed))
     return out
 
 
@@ -127,20 +134,22 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as e:
         ap.error(str(e))
     import edgedigits
-    print("| set | photos | readings changed | exact (gained, lost) | digit edits | silent |")
-    print("|---|---:|---:|---|---|---|")
+    print("| set | photos | readings changed | exact (gained, lost) | digit edits | right, unflagged "
+          "| silent |")
+    print("|---|---:|---:|---|---|---|---|")
     for name in names:
         renderer, n, hard, seed, extra = SETS[name]
         if extra.get("label_fonts") == "heldout":
             ok, why = note_photos.fonts_available()
             if not ok:
-                print(f"| {name} | - | left out: {why} | | | |")
+                print(f"| {name} | - | left out: {why} | | | | |")
                 continue
         photos = ((p.jpeg, p.digits) for p in renderer.make_photos(
             max(1, round(n * args.n_scale)), seed=seed, hard=hard, split="valid", **extra))
         c = compare(photos, settings, edgedigits.read_number)
         print(f"| {name} | {c.photos} | {c.changed} | {c.exact[0]} -> {c.exact[1]} (+{c.gained}, "
-              f"-{c.lost}) | {c.edits[0]} -> {c.edits[1]} | {c.silent[0]} -> {c.silent[1]} |",
+              f"-{c.lost}) | {c.edits[0]} -> {c.edits[1]} | {c.right_unflagged[0]} -> "
+              f"{c.right_unflagged[1]} | {c.silent[0]} -> {c.silent[1]} |",
               flush=True)
     return 0
 
