@@ -9,7 +9,9 @@ a few frames, never more often than every GUIDANCE_INTERVAL_S, and the same advi
 within GUIDANCE_REPEAT_S. Readings vote digit by digit over the last VOTE_WINDOW frames; once
 the vote is stable (STABLE_FRAMES readings agree, STABLE_SHARE of them on every digit) the
 number is announced, once: a number already said is never said again, and a number close to one
-already said (a single flickering digit) needs STRONG_FRAMES agreeing readings.
+already said (a single flickering digit) needs STRONG_FRAMES agreeing readings. What the reader
+says about the number itself (writing left out before it, a mark that may be a digit) is no
+guidance: it is announced with the number when most of the voting readings say it.
 
 The pure parts (FrameQuality, DigitVoter, GuidanceLimiter, CameraSession) take frames and
 Readings and return events; run() wraps them around cv2.VideoCapture.
@@ -31,7 +33,7 @@ from .reading import (
     REASON_CUT_BOTTOM, REASON_CUT_LEFT, REASON_CUT_RIGHT, REASON_CUT_TOP, REASON_NO_WRITING,
     REASON_TOO_BLURRY, REASON_TOO_BRIGHT, REASON_TOO_DARK, REASON_TOO_FEW_DIGITS,
     REASON_TOO_MANY_DIGITS, REASON_TOO_SMALL, REASONS_CUT_OFF,
-    REASON_MARK_MAY_BE_DIGIT, UNCERTAIN_BELOW, Reading,
+    REASON_MARK_MAY_BE_DIGIT, REASONS_SAID_WITH_THE_NUMBER, UNCERTAIN_BELOW, Reading,
 )
 
 # --- frame quality, measured on the frame scaled to WORK_WIDTH pixels wide ---
@@ -158,10 +160,12 @@ def assess_frame(frame: np.ndarray) -> FrameQuality:
 
 
 def reading_problem(reading: Reading, frame_shape: tuple[int, ...]) -> str | None:
-    """Why a reading should not vote or needs advice: its reason, a cut-off edge, tiny digits."""
+    """Why a reading should not vote or needs advice: its reason, a cut-off edge, tiny digits.
+    A reason said with the number (REASONS_SAID_WITH_THE_NUMBER) is no advice: the vote keeps
+    it for the announcement."""
     if not reading.digits:
         return reading.reason or REASON_NO_WRITING
-    if reading.reason:
+    if reading.reason and reading.reason not in REASONS_SAID_WITH_THE_NUMBER:
         return reading.reason
     if reading.boxes:
         height, width = frame_shape[:2]
@@ -245,13 +249,18 @@ class DigitVoter:
                 alternatives[pos] = tuple((d, round(p, 4)) for d, p in others[:3])
         text = "".join(digits)
         model = next((r for r in reversed(same) if r.digits == text), same[-1])
-        # a mark that may be a digit (Reading.doubtful_marks) in most of the voters stays said
+        # what most of the voters say with the number stays said: writing left out before it,
+        # a mark that may be a digit (Reading.doubtful_marks)
+        said = collections.Counter(r.reason for r in same if r.reason in REASONS_SAID_WITH_THE_NUMBER)
+        reason = next((x for x, k in said.most_common(1) if 2 * k > n), None)
         marks = collections.Counter(i for r in same for i in r.doubtful_marks)
         doubtful = tuple(sorted(i for i, k in marks.items() if 2 * k > n))
+        if reason is None and doubtful:
+            reason = REASON_MARK_MAY_BE_DIGIT
         return Reading(digits=text, groups=speech.regroup(model.groups, text), confidences=tuple(confidences),
                        uncertain=tuple(i for i, c in enumerate(confidences) if c < UNCERTAIN_BELOW),
                        alternatives=alternatives, boxes=model.boxes,
-                       reason=REASON_MARK_MAY_BE_DIGIT if doubtful else None, plus=model.plus,
+                       reason=reason, plus=model.plus,
                        doubtful_marks=doubtful)
 
 

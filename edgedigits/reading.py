@@ -32,6 +32,9 @@ REASON_WORD_LEFT_OUT = "writing before the number left out"
 # classifier reads it as more likely a digit than not: a digit may be missing from the reading
 # (Reading.doubtful_marks says where).
 REASON_MARK_MAY_BE_DIGIT = "a mark between the digits may be a digit"
+# Reasons that describe the number as read, said with it, not advice about the photo (camera
+# mode does not offer them as guidance; its vote keeps the one most frames give).
+REASONS_SAID_WITH_THE_NUMBER = (REASON_WORD_LEFT_OUT, REASON_MARK_MAY_BE_DIGIT)
 # The number touches an edge of the photo: what was read is partial.
 REASONS_CUT_OFF = (REASON_CUT_LEFT, REASON_CUT_RIGHT, REASON_CUT_TOP, REASON_CUT_BOTTOM)
 

@@ -16,7 +16,7 @@ import pytest
 
 from edgedigits import camera, speech
 from edgedigits.reading import (REASON_CUT_RIGHT, REASON_TOO_FEW_DIGITS, REASON_NO_WRITING, REASON_TOO_BLURRY, REASON_TOO_DARK,
-                                REASON_TOO_SMALL, REASON_MARK_MAY_BE_DIGIT, Reading)
+                                REASON_TOO_SMALL, REASON_MARK_MAY_BE_DIGIT, REASON_WORD_LEFT_OUT, Reading)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOOLS = os.path.join(ROOT, "tools")
@@ -117,6 +117,27 @@ def test_a_mark_that_may_be_a_digit_in_most_frames_is_said():
     for r in (marked, reading("062345897"), marked, reading("062345897"), reading("062345897")):
         voter.add(r)
     assert voter.consensus().doubtful_marks == () and voter.consensus().reason is None
+
+
+def test_what_is_said_with_the_number_is_announced_with_it_not_as_guidance():
+    shape = (480, 640)
+    box = ((200, 200, 30, 40),)
+    word = replace(reading("0612345678", boxes=box * 10), reason=REASON_WORD_LEFT_OUT)
+    assert camera.reading_problem(word, shape) is None  # not advice about the photo
+    cut = replace(reading("0612345678", boxes=box * 10), reason=REASON_CUT_RIGHT)
+    assert camera.reading_problem(cut, shape) == REASON_CUT_RIGHT
+    voter = camera.DigitVoter()
+    for r in (word, word, reading("0612345678"), word, word):
+        voter.add(r)
+    voted = voter.consensus()
+    assert voted.digits == "0612345678" and voted.reason == REASON_WORD_LEFT_OUT
+    assert "I left out writing before the number." in speech.speech_text(voted)
+    # a session says it with the number, and never as guidance
+    session = camera.CameraSession(lambda frame: word)
+    frame = written(page())
+    events = [e for i in range(8) for e in session.process(frame, i, i / 15)]
+    assert [e.event for e in events] == ["number"]
+    assert "I left out writing before the number." in events[0].text
 
 def test_flicker_is_not_stable_and_length_majority_wins():
     voter = camera.DigitVoter()
