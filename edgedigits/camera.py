@@ -253,8 +253,8 @@ class DigitVoter:
         # a mark that may be a digit (Reading.doubtful_marks)
         said = collections.Counter(r.reason for r in same if r.reason in REASONS_SAID_WITH_THE_NUMBER)
         reason = next((x for x, k in said.most_common(1) if 2 * k > n), None)
-        marks = collections.Counter(i for r in same for i in r.doubtful_marks)
-        doubtful = tuple(sorted(i for i, k in marks.items() if 2 * k > n))
+        marks = collections.Counter(m for r in same for m in r.doubtful_marks)
+        doubtful = tuple(sorted(m for m, k in marks.items() if 2 * k > n))
         if reason is None and doubtful:
             reason = REASON_MARK_MAY_BE_DIGIT
         return Reading(digits=text, groups=speech.regroup(model.groups, text), confidences=tuple(confidences),

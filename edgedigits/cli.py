@@ -208,7 +208,7 @@ def reading_json(path: str, reading: Reading, text: str, ms: float) -> dict:
         "separators": list(reading.separators),
         "confidences": [round(float(c), 4) for c in reading.confidences],
         "uncertain": list(reading.uncertain),
-        "doubtful_marks": list(reading.doubtful_marks),
+        "doubtful_marks": [[i, d] for i, d in reading.doubtful_marks],
         "alternatives": {str(k): [[d, round(float(p), 4)] for d, p in v]
                          for k, v in sorted(reading.alternatives.items())},
         "text": text,

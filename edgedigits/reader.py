@@ -399,12 +399,13 @@ def _build(glyphs: list[Glyph], H: float, ox: int, oy: int, scale: float) -> Rea
     between = ""  # separator marks since the last digit
     prev_end = None
     plus = False
-    doubtful, pending = [], False  # pending: a doubtful mark since the last digit
+    doubtful, pending = [], None  # pending: the digit a doubtful mark since the last digit reads as
     for g in glyphs:
         if g.kind == "+" and not digits:
             plus = True
         if g.kind != "digit":
-            pending |= bool(digits) and g.digit_p is not None and g.digit_p >= MARK_DIGIT_P
+            if digits and g.digit_p is not None and g.digit_p >= MARK_DIGIT_P:
+                pending = str(int(g.logp.argmax()))
             if current:
                 groups.append(current)
                 current = ""
@@ -417,9 +418,9 @@ def _build(glyphs: list[Glyph], H: float, ox: int, oy: int, scale: float) -> Rea
             current = ""
         if not current:
             seps.append(between)
-        if pending:
-            doubtful.append(len(digits))
-            pending = False
+        if pending is not None:
+            doubtful.append((len(digits), pending))
+            pending = None
         between = ""
         prev_end = gx + gw
         p = np.exp(g.logp)
@@ -556,7 +557,7 @@ def _word_left_out(reading: Reading) -> Reading:
                    {i - drop: a for i, a in reading.alternatives.items() if i >= drop},
                    reading.boxes[drop:], REASON_WORD_LEFT_OUT, reading.not_digit[drop:],
                    separators=seps,
-                   doubtful_marks=tuple(i - drop for i in reading.doubtful_marks if i > drop))
+                   doubtful_marks=tuple((i - drop, d) for i, d in reading.doubtful_marks if i > drop))
 
 
 def _unsure(reading: Reading) -> list[int]:

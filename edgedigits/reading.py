@@ -66,9 +66,9 @@ class Reading:
     separators: the separator marks ("-", ".", "/", "(", ")", "+") written before the first
         group, between each group and the next ("" where only a space parts them) and after
         the last: len(groups) + 1 strings, or () where unknown.
-    doubtful_marks: positions i (1 to len(digits) - 1) where a mark just before digit i was
-        left out as a separator although the classifier reads it as more likely a digit
-        (REASON_MARK_MAY_BE_DIGIT).
+    doubtful_marks: (i, digit) for each mark just before digit i (1 to len(digits) - 1) that
+        was left out as a separator although the classifier reads it as more likely a digit,
+        and the digit it reads it as: ((4, "1"),) (REASON_MARK_MAY_BE_DIGIT).
     """
 
     digits: str = ""
@@ -81,7 +81,7 @@ class Reading:
     not_digit: tuple[float, ...] = ()
     plus: bool = False
     separators: tuple[str, ...] = ()
-    doubtful_marks: tuple[int, ...] = ()
+    doubtful_marks: tuple[tuple[int, str], ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.digits)

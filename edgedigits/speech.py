@@ -8,7 +8,7 @@ where the writer left a gap lets them check it group by group.
 Then, for each uncertain digit, a sentence naming the candidates ("The fifth digit may be a four
 or a nine."); then, when nothing or only part was read, the reason as advice ("Move closer."),
 or where a mark left out between the digits may be a digit ("The mark after the third digit
-may be a digit.").
+may be a one.").
 
 Languages: full word tables for English, Dutch, German and French. Any other language that
 espeak-ng has: the digits are passed as separate tokens ("0 6, 1 2 3 4") so that the voice
@@ -66,7 +66,7 @@ class WordTable:
     plus: str                          # said before an international number's digits: "plus"
     reasons: dict[str, str]            # REASON_* code -> advice
     mark_after: str                    # Reading.doubtful_marks: "the mark after the {ordinal}
-                                       # digit may be a digit" ({n}: the digit's number)
+                                       # digit may be {choice}" ({n}: the digit's number)
     cannot_read: str                   # reason unknown or missing
     problems: dict[str, str]           # PROBLEM_* -> "this is not a valid number for {country}"
     native: bool = True                # False: digits as tokens for the espeak-ng voice
@@ -101,7 +101,7 @@ _EN = WordTable(
         REASON_WORD_LEFT_OUT: "I left out writing before the number",
         REASON_MARK_MAY_BE_DIGIT: "a mark between the digits may be a digit",
     },
-    mark_after="the mark after the {ordinal} digit may be a digit",
+    mark_after="the mark after the {ordinal} digit may be {choice}",
     cannot_read="I cannot read a number",
     problems={
         PROBLEM_INVALID: "this is not a valid number for {country}",
@@ -141,7 +141,7 @@ _NL = WordTable(
         REASON_WORD_LEFT_OUT: "ik heb schrift voor het nummer weggelaten",
         REASON_MARK_MAY_BE_DIGIT: "een teken tussen de cijfers is misschien een cijfer",
     },
-    mark_after="het teken na het {ordinal} cijfer is misschien een cijfer",
+    mark_after="het teken na het {ordinal} cijfer is misschien {choice}",
     cannot_read="ik kan geen nummer lezen",
     problems={
         PROBLEM_INVALID: "dit is geen geldig nummer voor {country}",
@@ -181,7 +181,7 @@ _DE = WordTable(
         REASON_WORD_LEFT_OUT: "ich habe Schrift vor der Nummer weggelassen",
         REASON_MARK_MAY_BE_DIGIT: "ein Zeichen zwischen den Ziffern ist vielleicht eine Ziffer",
     },
-    mark_after="das Zeichen nach Ziffer {n} ist vielleicht eine Ziffer",
+    mark_after="das Zeichen nach Ziffer {n} ist vielleicht {choice}",
     cannot_read="ich kann keine Nummer lesen",
     problems={
         PROBLEM_INVALID: "das ist keine gültige Nummer für {country}",
@@ -221,7 +221,7 @@ _FR = WordTable(
         REASON_WORD_LEFT_OUT: "j'ai laissé de côté l'écriture avant le numéro",
         REASON_MARK_MAY_BE_DIGIT: "un signe entre les chiffres est peut-être un chiffre",
     },
-    mark_after="le signe après le {ordinal} chiffre est peut-être un chiffre",
+    mark_after="le signe après le {ordinal} chiffre est peut-être {choice}",
     cannot_read="je ne peux pas lire de numéro",
     problems={
         PROBLEM_INVALID: "ce n'est pas un numéro valide pour {country}",
@@ -353,11 +353,13 @@ def uncertain_sentences(reading: Reading, lang: str = "en") -> list[str]:
 
 def mark_sentences(reading: Reading, lang: str = "en") -> list[str]:
     """One sentence per doubtful mark (Reading.doubtful_marks), up to MAX_SPOKEN_UNCERTAIN:
-    'The mark after the third digit may be a digit.'"""
+    'The mark after the third digit may be a one.'"""
     table = word_table(lang)
-    marks = [i for i in reading.doubtful_marks if 0 < i < len(reading.digits)]
-    return [_sentence(table.mark_after.format(ordinal=ordinal(i - 1, lang), n=i))
-            for i in marks[:MAX_SPOKEN_UNCERTAIN]]
+    marks = [(i, d) for i, d in reading.doubtful_marks
+             if 0 < i < len(reading.digits) and len(d) == 1 and d.isdigit()]
+    return [_sentence(table.mark_after.format(ordinal=ordinal(i - 1, lang), n=i,
+                                              choice=_choice(d, table)))
+            for i, d in marks[:MAX_SPOKEN_UNCERTAIN]]
 
 
 def reason_text(reason: str | None, lang: str = "en") -> str:

@@ -107,12 +107,12 @@ def test_votes_digit_by_digit():
 
 def test_a_mark_that_may_be_a_digit_in_most_frames_is_said():
     voter = camera.DigitVoter()
-    marked = replace(reading("062345897"), reason=REASON_MARK_MAY_BE_DIGIT, doubtful_marks=(4,))
+    marked = replace(reading("062345897"), reason=REASON_MARK_MAY_BE_DIGIT, doubtful_marks=((4, "1"),))
     for r in (marked, reading("062345897"), marked, marked, marked):
         voter.add(r)
     voted = voter.consensus()
-    assert voted.doubtful_marks == (4,) and voted.reason == REASON_MARK_MAY_BE_DIGIT
-    assert "The mark after the fourth digit may be a digit." in speech.speech_text(voted)
+    assert voted.doubtful_marks == ((4, "1"),) and voted.reason == REASON_MARK_MAY_BE_DIGIT
+    assert "The mark after the fourth digit may be a one." in speech.speech_text(voted)
     voter = camera.DigitVoter()  # in a minority of the frames: not said
     for r in (marked, reading("062345897"), marked, reading("062345897"), reading("062345897")):
         voter.add(r)

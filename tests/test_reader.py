@@ -878,9 +878,9 @@ def test_a_slash_that_reads_as_a_digit_is_said(pick, monkeypatch):
     r = read_number(image)
     # the 1 is cut as a "/" by its shape and left out; the classifier reads it as a digit
     assert r.digits == "062345897" and "/" in r.separators
-    assert r.reason == REASON_MARK_MAY_BE_DIGIT and r.doubtful_marks == (4,)
-    assert "The mark after the fourth digit may be a digit." in speech.speech_text(r)
-    assert "Das Zeichen nach Ziffer 4 ist vielleicht eine Ziffer." in speech.speech_text(r, "de")
+    assert r.reason == REASON_MARK_MAY_BE_DIGIT and r.doubtful_marks == ((4, "1"),)
+    assert "The mark after the fourth digit may be a one." in speech.speech_text(r)
+    assert "Das Zeichen nach Ziffer 4 ist vielleicht eine eins." in speech.speech_text(r, "de")
     # without the classifier's word (MARK_DIGIT_P above any probability) it is silently wrong
     monkeypatch.setattr(reader, "MARK_DIGIT_P", 1.01)
     quiet = read_number(image)
@@ -906,9 +906,9 @@ def test_a_drawn_slash_is_not_taken_for_a_digit(pick, monkeypatch):
 def test_doubtful_marks_follow_the_digits_when_a_word_is_left_out():
     from edgedigits.reader import _word_left_out
     r = replace(_reading(("744", "06", "12345678"), (0, 1, 2, 9), other=0.6, gap_after=3),
-                doubtful_marks=(2, 5))
+                doubtful_marks=((2, "1"), (5, "4")))
     out = _word_left_out(r)
-    assert out.digits == "0612345678" and out.doubtful_marks == (2,)
+    assert out.digits == "0612345678" and out.doubtful_marks == ((2, "4"),)
 
 def test_brackets_plus_and_spaces(pick):
     d = [pick(k)[0] for k in (3, 1, 2, 0, 9, 8)]

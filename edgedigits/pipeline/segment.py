@@ -199,7 +199,8 @@ class Glyph:
 
     box: tuple[int, int, int, int]     # x, y, w, h in the line region's pixels
     kind: str
-    logp: np.ndarray | None = None     # (10,) log-probabilities for digits
+    logp: np.ndarray | None = None     # (10,) log-probabilities for digits (a digit, or a
+                                       # "/" or "+" shown to the classifier: SHAPE_ONLY_MARKS)
     patch: np.ndarray | None = None    # (28, 28) uint8 as classified
     other: float = 0.0                 # probability it is no digit (classify_with_other)
     digit_p: float | None = None       # a "/" or "+" cut by its shape: the classifier's
@@ -825,7 +826,7 @@ def segment_line(ink: np.ndarray, mask: np.ndarray, band: tuple[int, int], H: fl
         start, end = end, end + len(pieces)
         if g.kind != "digit" and g.kind not in "()":
             j = asked.get(g.box)
-            out.append(g if j is None else replace(g, digit_p=1.0 - float(other[j])))
+            out.append(g if j is None else replace(g, logp=logp[j], digit_p=1.0 - float(other[j])))
             continue
         for n_piece, (pb, j, kind) in enumerate(pieces, start):
             if kind in "()":
