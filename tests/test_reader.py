@@ -870,7 +870,6 @@ def test_separators_rejected_and_split_groups(pick):
     assert r.separators == ("", "-", ".", "/", "")
 
 
-
 def test_a_slash_that_reads_as_a_digit_is_said(pick, monkeypatch):
     from edgedigits import speech
     from edgedigits.reading import REASON_MARK_MAY_BE_DIGIT
@@ -909,6 +908,7 @@ def test_doubtful_marks_follow_the_digits_when_a_word_is_left_out():
                 doubtful_marks=((2, "1"), (5, "4")))
     out = _word_left_out(r)
     assert out.digits == "0612345678" and out.doubtful_marks == ((2, "4"),)
+
 
 def test_brackets_plus_and_spaces(pick):
     d = [pick(k)[0] for k in (3, 1, 2, 0, 9, 8)]
